@@ -1,0 +1,188 @@
+import type {
+  ContainerInfo,
+  ContainerState,
+  EngineInfo,
+  ImageDetail,
+  ImageInfo,
+  KnownLabels,
+  ServiceInfo,
+  TaskInfo,
+} from './types.js';
+
+/** Decoders from the engine's JSON (API 1.41) to our types. They read only the fields we know. */
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as Json) : {});
+const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
+const num = (v: unknown, fallback = 0): number =>
+  typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+/** `<none>:<none>` and `<none>@<none>` are the engine's way of saying "no ref". */
+const realRefs = (refs: string[]) => refs.filter((r) => !r.startsWith('<none>'));
+
+export function decodeImageSummary(raw: unknown): ImageInfo {
+  const r = obj(raw);
+  return {
+    id: str(r.Id),
+    tags: realRefs(strings(r.RepoTags)),
+    digests: realRefs(strings(r.RepoDigests)),
+    size: num(r.Size),
+    created: num(r.Created),
+  };
+}
+
+/** An image inspect plus its history (for per-layer sizes, when the history lines up with the layers). */
+export function decodeImageInspect(raw: unknown, history?: unknown): ImageDetail {
+  const r = obj(raw);
+  const layers = strings(obj(r.RootFS).Layers);
+  const createdMs = Date.parse(str(r.Created));
+  const detail: ImageDetail = {
+    id: str(r.Id),
+    tags: realRefs(strings(r.RepoTags)),
+    digests: realRefs(strings(r.RepoDigests)),
+    size: num(r.Size),
+    created: Number.isFinite(createdMs) ? Math.floor(createdMs / 1000) : 0,
+    layers,
+  };
+  const sizes = history === undefined ? undefined : layerSizes(history, layers.length);
+  if (sizes) detail.layerSizes = sizes;
+  return detail;
+}
+
+/**
+ * The history lists one entry per build step, newest first, with empty steps (ENV, CMD…) at size 0.
+ * When the non-empty entries are as many as the layers, they are the layers in order; otherwise we do
+ * not guess.
+ */
+export function layerSizes(history: unknown, layerCount: number): number[] | undefined {
+  if (!Array.isArray(history)) return undefined;
+  const oldestFirst = [...history].reverse().map((h) => num(obj(h).Size));
+  if (oldestFirst.length === layerCount) return oldestFirst;
+  const nonEmpty = oldestFirst.filter((s) => s > 0);
+  return nonEmpty.length === layerCount ? nonEmpty : undefined;
+}
+
+export function decodeLabels(raw: unknown): KnownLabels {
+  const l = obj(raw);
+  const pick = (key: string) => (typeof l[key] === 'string' ? (l[key] as string) : undefined);
+  const out: KnownLabels = {};
+  const stackNamespace = pick('com.docker.stack.namespace');
+  const composeProject = pick('com.docker.compose.project');
+  const serviceId = pick('com.docker.swarm.service.id');
+  const serviceName = pick('com.docker.swarm.service.name');
+  const taskId = pick('com.docker.swarm.task.id');
+  if (stackNamespace) out.stackNamespace = stackNamespace;
+  if (composeProject) out.composeProject = composeProject;
+  if (serviceId) out.serviceId = serviceId;
+  if (serviceName) out.serviceName = serviceName;
+  if (taskId) out.taskId = taskId;
+  return out;
+}
+
+const STATES: ReadonlySet<string> = new Set([
+  'created',
+  'running',
+  'paused',
+  'restarting',
+  'removing',
+  'exited',
+  'dead',
+]);
+const state = (v: unknown): ContainerState => (STATES.has(str(v)) ? (str(v) as ContainerState) : 'dead');
+
+export function decodeContainerSummary(raw: unknown): ContainerInfo {
+  const r = obj(raw);
+  return {
+    id: str(r.Id),
+    name: str(strings(r.Names)[0]).replace(/^\//, ''),
+    imageId: str(r.ImageID),
+    image: str(r.Image),
+    state: state(r.State),
+    created: num(r.Created),
+    labels: decodeLabels(r.Labels),
+  };
+}
+
+export function decodeContainerInspect(raw: unknown): ContainerInfo {
+  const r = obj(raw);
+  const st = obj(r.State);
+  const config = obj(r.Config);
+  const finished = Date.parse(str(st.FinishedAt));
+  const created = Date.parse(str(r.Created));
+  const info: ContainerInfo = {
+    id: str(r.Id),
+    name: str(r.Name).replace(/^\//, ''),
+    imageId: str(r.Image),
+    image: str(config.Image),
+    state: st.Restarting === true ? 'restarting' : state(st.Status),
+    created: Number.isFinite(created) ? Math.floor(created / 1000) : 0,
+    labels: decodeLabels(config.Labels),
+  };
+  // The engine writes 0001-01-01 for "never finished".
+  if (Number.isFinite(finished) && finished > 0) info.finishedAt = finished;
+  return info;
+}
+
+export function decodeService(raw: unknown): ServiceInfo {
+  const r = obj(raw);
+  const spec = obj(r.Spec);
+  const mode = obj(spec.Mode);
+  const status = obj(r.ServiceStatus);
+  const update = obj(r.UpdateStatus);
+  const labels = obj(spec.Labels);
+  const stack = str(labels['com.docker.stack.namespace']);
+  const replicated = 'Replicated' in mode;
+  const desired =
+    'DesiredTasks' in status
+      ? num(status.DesiredTasks)
+      : replicated
+        ? num(obj(mode.Replicated).Replicas, 1)
+        : 0;
+  const updateState = str(update.State);
+  return {
+    id: str(r.ID),
+    name: str(spec.Name),
+    image: str(obj(obj(spec.TaskTemplate).ContainerSpec).Image),
+    ...(stack && { stack }),
+    mode: replicated ? 'replicated' : 'Global' in mode ? 'global' : 'other',
+    desired,
+    running: num(status.RunningTasks),
+    ...(updateState && { updateState }),
+  };
+}
+
+export function decodeTask(raw: unknown): TaskInfo {
+  const r = obj(raw);
+  const status = obj(r.Status);
+  const at = Date.parse(str(status.Timestamp));
+  const err = str(status.Err);
+  const containerId = str(obj(status.ContainerStatus).ContainerID);
+  return {
+    id: str(r.ID),
+    serviceId: str(r.ServiceID),
+    desiredState: str(r.DesiredState),
+    state: str(status.State),
+    ...(err && { err }),
+    ...(containerId && { containerId }),
+    at: Number.isFinite(at) ? at : 0,
+  };
+}
+
+export function decodeInfo(raw: unknown, apiVersion: string): EngineInfo {
+  const r = obj(raw);
+  const swarm = obj(r.Swarm);
+  const localState = str(swarm.LocalNodeState, 'inactive');
+  return {
+    id: str(r.ID),
+    name: str(r.Name),
+    serverVersion: str(r.ServerVersion),
+    apiVersion,
+    dockerRootDir: str(r.DockerRootDir),
+    swarm: (['active', 'inactive', 'pending', 'error', 'locked'].includes(localState)
+      ? localState
+      : 'error') as EngineInfo['swarm'],
+    isManager: swarm.ControlAvailable === true,
+  };
+}

@@ -1,0 +1,181 @@
+import Docker from 'dockerode';
+import { Observable } from 'rxjs';
+import { LayerwardenError } from '../errors.js';
+import {
+  decodeContainerInspect,
+  decodeContainerSummary,
+  decodeImageInspect,
+  decodeImageSummary,
+  decodeInfo,
+  decodeService,
+  decodeTask,
+} from './decode.js';
+import type { DockerPort, EventsFrame, EventsQuery } from './port.js';
+import type { RemoveOutcome } from './types.js';
+
+/** Where the engine is: `unix:///path`, `tcp://host:port`, or a bare socket path. */
+export function parseDockerHost(host: string): Docker.DockerOptions {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  if (host.startsWith('/')) return { socketPath: host };
+  const m = /^(tcp|http|https):\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(host);
+  if (m) return { protocol: m[1] === 'https' ? 'https' : 'http', host: m[2]!, port: Number(m[3]) };
+  throw new LayerwardenError(
+    'config',
+    `--docker-host: cannot use "${host}" (expected unix:///path or tcp://host:port)`,
+  );
+}
+
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+/** API version we speak: the oldest that gives service status (1.41, dockerd 20.10). */
+const API_VERSION = 'v1.41';
+/** Ceiling for any one request other than the events stream. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+const statusOf = (err: unknown) => (err as { statusCode?: unknown } | null)?.statusCode;
+const reasonOf = (err: unknown): string => {
+  const json = (err as { json?: { message?: unknown } } | null)?.json;
+  if (json && typeof json.message === 'string') return json.message;
+  return err instanceof Error ? err.message : String(err);
+};
+
+interface DialOptions {
+  path: string;
+  method?: 'GET' | 'POST' | 'DELETE';
+  query?: Record<string, unknown>;
+  isStream?: boolean;
+  abortSignal?: AbortSignal;
+}
+
+/** The one implementation of DockerPort: dockerode's modem, calling API paths we name ourselves. */
+export function createDockerodePort(dockerHost: string): DockerPort {
+  const docker = new Docker({ ...parseDockerHost(dockerHost), version: API_VERSION });
+  const call = <T = unknown>(o: DialOptions): Promise<T> =>
+    new Promise((resolve, reject) => {
+      docker.modem.dial(
+        {
+          path: `${o.path}?`,
+          method: o.method ?? 'GET',
+          options: { ...(o.query ?? {}) },
+          isStream: o.isStream ?? false,
+          abortSignal: o.abortSignal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          statusCodes: {
+            200: true,
+            201: true,
+            204: true,
+            404: 'no such object',
+            409: 'conflict',
+            500: 'server error',
+            503: 'unavailable',
+          },
+        } as never,
+        (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T)),
+      );
+    });
+  const swarmOnly = async <T>(
+    path: string,
+    query: Record<string, unknown>,
+    decode: (raw: unknown) => T,
+  ): Promise<T[]> => {
+    try {
+      return (await call<unknown[]>({ path, query })).map(decode);
+    } catch (err) {
+      // 503: "This node is not a swarm manager" — no services to know about here.
+      if (statusOf(err) === 503) return [];
+      throw err;
+    }
+  };
+  const orNull = async <T>(p: Promise<T>): Promise<T | null> => {
+    try {
+      return await p;
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+  };
+  const remove = async (path: string): Promise<RemoveOutcome> => {
+    try {
+      await call({ path, method: 'DELETE' });
+      return { kind: 'removed' };
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404) return { kind: 'gone' };
+      if (status === 409) return { kind: 'conflict', message: reasonOf(err) };
+      return { kind: 'failed', message: reasonOf(err), ...(typeof status === 'number' && { status }) };
+    }
+  };
+  const enc = encodeURIComponent;
+
+  return {
+    events: (query: EventsQuery) =>
+      new Observable<EventsFrame>((out) => {
+        const abort = new AbortController();
+        let stream: NodeJS.ReadableStream | undefined;
+        call<NodeJS.ReadableStream>({
+          path: '/events',
+          query: { ...query },
+          isStream: true,
+          abortSignal: abort.signal,
+        })
+          .then((s) => {
+            stream = s;
+            if (abort.signal.aborted) return;
+            out.next({ kind: 'open' });
+            let ended = false;
+            s.on('data', (chunk: Buffer) => out.next({ kind: 'data', chunk }));
+            s.on('end', () => {
+              ended = true;
+              out.complete();
+            });
+            s.on('error', (err: unknown) => out.error(err));
+            // A daemon that stops gives `aborted`/`error`/`close`, never `end`.
+            s.on('close', () => {
+              if (!ended)
+                out.error(Object.assign(new Error('events connection closed'), { code: 'ECONNRESET' }));
+            });
+          })
+          .catch((err: unknown) => out.error(err));
+        return () => {
+          abort.abort();
+          (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+        };
+      }),
+    ping: async (timeoutMs) => {
+      await call({ path: '/_ping', abortSignal: AbortSignal.timeout(timeoutMs) });
+    },
+    info: async () => {
+      const [info, version] = await Promise.all([
+        call({ path: '/info' }),
+        call<{ ApiVersion?: unknown }>({ path: '/version' }),
+      ]);
+      return decodeInfo(info, typeof version.ApiVersion === 'string' ? version.ApiVersion : '');
+    },
+    listImages: async () => (await call<unknown[]>({ path: '/images/json' })).map(decodeImageSummary),
+    inspectImage: (idOrRef) =>
+      orNull(
+        (async () => {
+          const raw = await call({ path: `/images/${enc(idOrRef)}/json` });
+          const history = await call({ path: `/images/${enc(idOrRef)}/history` }).catch(() => undefined);
+          return decodeImageInspect(raw, history);
+        })(),
+      ),
+    listContainers: async () =>
+      (await call<unknown[]>({ path: '/containers/json', query: { all: true } })).map(decodeContainerSummary),
+    inspectContainer: (id) =>
+      orNull(call({ path: `/containers/${enc(id)}/json` }).then(decodeContainerInspect)),
+    listServices: () => swarmOnly('/services', { status: true }, decodeService),
+    listTasks: () => swarmOnly('/tasks', {}, decodeTask),
+    // No `force`, no `noprune`: a plain removal, refused (409) while anything uses the image.
+    removeImage: (id) => remove(`/images/${enc(id)}`),
+    // No `force` and no `v`: a running container is refused, and volumes are never touched.
+    removeContainer: (id) => remove(`/containers/${enc(id)}`),
+    pruneBuildCache: async (untilHours) => {
+      const res = await call<{ SpaceReclaimed?: number }>({
+        path: '/build/prune',
+        method: 'POST',
+        query: { filters: JSON.stringify({ until: [`${untilHours}h`] }) },
+      });
+      return { reclaimed: res.SpaceReclaimed ?? 0 };
+    },
+  };
+}

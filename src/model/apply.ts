@@ -1,0 +1,255 @@
+import type { ContainerInfo, EngineEvent, EngineSnapshot, ImageDetail } from '../docker/types.js';
+import { setContainer, toEntry } from './containers.js';
+import { evictionNote } from './evictions.js';
+import { dropImage, putImage, sameRefs, touchImage } from './images.js';
+import { resolvePull } from './pulls.js';
+import { anyUnsettled, markConverging, putServices } from './services.js';
+import { type RunPolicy, settleStacks } from './stacks.js';
+import type { Model, ModelInput, Note, Step, Want } from './types.js';
+
+export interface ApplyContext {
+  /** The agent's clock, ms since the epoch. */
+  now: number;
+  policy: RunPolicy;
+}
+
+/** Polling interval for service lists while a service converges (there are no task events). */
+export const CONVERGE_POLL_MS = 1000;
+
+/** Container actions that change what the model holds; the rest (exec_*, attach, resize, top…) do not. */
+const CONTAINER_ACTIONS = new Set([
+  'create',
+  'start',
+  'restart',
+  'die',
+  'stop',
+  'pause',
+  'unpause',
+  'rename',
+  'update',
+  'oom',
+]);
+const IMAGE_LIST_ACTIONS = new Set(['tag', 'untag', 'delete', 'load', 'import', 'prune', 'pull']);
+
+/**
+ * Applies one input to the model. The model is updated in place (the scan in src/streams owns the only
+ * instance; copying maps of thousands of entries per event would cap ingest far below the engine's rate).
+ * Deterministic, no I/O and no clock of its own: everything it needs comes in `input` and `ctx`.
+ * Returns the log-worthy notes and the work it wants done (lists, inspects), never done inline.
+ */
+export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step {
+  const notes: Note[] = [];
+  const wants: Want[] = [];
+  const { now, policy } = ctx;
+  switch (input.kind) {
+    case 'event':
+      applyEvent(model, input.event, ctx, notes, wants);
+      break;
+    case 'snapshot':
+      applySnapshot(model, input.snapshot, input.reason, ctx, notes);
+      break;
+    case 'images':
+      applyImages(model, input.images, ctx, notes);
+      break;
+    case 'containers':
+      applyContainers(model, input.containers, now);
+      break;
+    case 'container': {
+      const prev = model.containers.get(input.id);
+      if (input.container) {
+        if (!prev) touchImage(model, input.container.imageId, now);
+        setContainer(model, input.id, toEntry(input.container, prev));
+      } else setContainer(model, input.id, undefined);
+      break;
+    }
+    case 'services':
+      putServices(model, input.services, input.tasks, now, notes);
+      break;
+    case 'pull.resolved':
+      notes.push(resolvePull(model, input.ref, input.image, now, policy));
+      break;
+    case 'own-removal':
+      model.ownRemovals.add(input.id);
+      break;
+    case 'stream.up':
+      model.sync = { ...model.sync, connected: true };
+      break;
+    case 'stream.down':
+      model.sync = { ...model.sync, connected: false, inSync: false, reason: input.reason };
+      break;
+    case 'out-of-sync':
+      model.sync = { ...model.sync, inSync: false, reason: input.reason };
+      wants.push({ kind: 'resync', reason: input.reason });
+      break;
+  }
+  if (input.kind !== 'pull.resolved' && input.kind !== 'own-removal') settleStacks(model, policy, now, notes);
+  if (input.kind === 'services' || input.kind === 'snapshot') {
+    if (anyUnsettled(model)) wants.push({ kind: 'list-services', delayMs: CONVERGE_POLL_MS });
+  }
+  return { notes, wants };
+}
+
+function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note[], wants: Want[]) {
+  const { now, policy } = ctx;
+  model.eventCounts.set(e.type, (model.eventCounts.get(e.type) ?? 0) + 1);
+  if (e.type === 'image') {
+    if (!IMAGE_LIST_ACTIONS.has(e.action)) return;
+    switch (e.action) {
+      case 'pull':
+        model.activity.pull = { at: now, ref: e.actorId };
+        model.pendingPulls.set(e.actorId, { ref: e.actorId, at: now, eventTimeMs: e.timeMs });
+        wants.push({ kind: 'resolve-pull', ref: e.actorId });
+        break;
+      case 'tag':
+        touchImage(model, e.actorId, now);
+        break;
+      case 'delete': {
+        const dropped = dropImage(model, e.actorId);
+        if (dropped) notes.push(evictionNote(model, dropped, 'delete-event', policy));
+        break;
+      }
+      case 'prune':
+        notes.push({ event: 'engine.prune', what: 'image', reclaimed: Number(e.attributes.reclaimed ?? 0) });
+        break;
+    }
+    wants.push({ kind: 'list-images' });
+    return;
+  }
+  if (e.type === 'container') {
+    if (e.action === 'destroy') {
+      setContainer(model, e.actorId, undefined);
+      return;
+    }
+    if (e.action === 'prune') {
+      notes.push({
+        event: 'engine.prune',
+        what: 'container',
+        reclaimed: Number(e.attributes.reclaimed ?? 0),
+      });
+      return;
+    }
+    if (!CONTAINER_ACTIONS.has(e.action)) return;
+    const known = model.containers.get(e.actorId);
+    if (e.action === 'start' || e.action === 'restart') {
+      model.activity.containerStart = { at: now, name: e.attributes.name ?? e.actorId };
+      if (known) setContainer(model, e.actorId, { ...known, state: 'running' });
+    } else if (e.action === 'die' && known) {
+      setContainer(model, e.actorId, { ...known, state: 'exited', finishedAt: e.timeMs });
+    }
+    wants.push({ kind: 'inspect-container', id: e.actorId });
+    return;
+  }
+  if (e.type === 'service') {
+    if (e.action === 'create' || e.action === 'update') markConverging(model, e.actorId, now);
+    wants.push({ kind: 'list-services' });
+    return;
+  }
+  if (e.type === 'builder' && e.action === 'prune') {
+    notes.push({
+      event: 'engine.prune',
+      what: 'build-cache',
+      reclaimed: Number(e.attributes.reclaimed ?? 0),
+    });
+  }
+}
+
+interface Drift {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+const emptyDrift = (): Drift => ({ added: [], removed: [], changed: [] });
+
+function applyImages(model: Model, images: ImageDetail[], ctx: ApplyContext, notes: Note[]): Drift {
+  const drift = emptyDrift();
+  const listed = new Set<string>();
+  for (const image of images) {
+    listed.add(image.id);
+    const old = model.images.get(image.id);
+    if (old && !sameRefs(old, image)) drift.changed.push(image.id);
+    if (!old && image.layers.length === 0) continue; // inspected nothing: it was removed while listed
+    const { added } = putImage(model, image, ctx.now);
+    if (added) drift.added.push(image.id);
+  }
+  for (const id of [...model.images.keys()]) {
+    if (listed.has(id)) continue;
+    const dropped = dropImage(model, id);
+    if (!dropped) continue;
+    drift.removed.push(id);
+    notes.push(evictionNote(model, dropped, 'list', ctx.policy));
+  }
+  return drift;
+}
+
+function applyContainers(model: Model, containers: ContainerInfo[], now: number): Drift {
+  const drift = emptyDrift();
+  const listed = new Set<string>();
+  for (const info of containers) {
+    listed.add(info.id);
+    const prev = model.containers.get(info.id);
+    if (!prev) {
+      drift.added.push(info.id);
+      touchImage(model, info.imageId, now);
+    } else if (prev.state !== info.state || prev.imageId !== info.imageId) drift.changed.push(info.id);
+    setContainer(model, info.id, toEntry(info, prev));
+  }
+  for (const id of [...model.containers.keys()]) {
+    if (listed.has(id)) continue;
+    drift.removed.push(id);
+    setContainer(model, id, undefined);
+  }
+  return drift;
+}
+
+function applySnapshot(model: Model, snap: EngineSnapshot, reason: string, ctx: ApplyContext, notes: Note[]) {
+  const { now } = ctx;
+  const first = model.sync.lastResyncAt === undefined;
+  model.engine = snap.info;
+  const images = applyImages(model, snap.images, ctx, notes);
+  const containers = applyContainers(model, snap.containers, now);
+  const before = new Map(
+    [...model.services].map(([id, s]) => [id, `${s.desired}/${s.running}/${s.updateState}`]),
+  );
+  putServices(model, snap.services, snap.tasks, now, notes);
+  const services = emptyDrift();
+  for (const [id, s] of model.services) {
+    const was = before.get(id);
+    if (was === undefined) services.added.push(id);
+    else if (was !== `${s.desired}/${s.running}/${s.updateState}`) services.changed.push(id);
+  }
+  for (const id of before.keys()) if (!model.services.has(id)) services.removed.push(id);
+  model.sync = { connected: model.sync.connected, inSync: true, lastResyncAt: now };
+  const drift = { images: count(images), containers: count(containers), services: count(services) };
+  const total = Object.values(drift).reduce((n, d) => n + d.added + d.removed + d.changed, 0);
+  notes.push({
+    event: 'model.resync',
+    reason,
+    initial: first,
+    drift: first ? undefined : drift,
+    driftTotal: first ? 0 : total,
+    ...(!first && total > 0 && { driftSample: sample(images, containers, services) }),
+    counts: { images: model.images.size, containers: model.containers.size, services: model.services.size },
+  });
+}
+
+function count(d: Drift) {
+  return { added: d.added.length, removed: d.removed.length, changed: d.changed.length };
+}
+
+function sample(images: Drift, containers: Drift, services: Drift) {
+  const short = (ids: string[]) => ids.slice(0, 5).map((id) => id.replace(/^sha256:/, '').slice(0, 12));
+  return {
+    images: { added: short(images.added), removed: short(images.removed), changed: short(images.changed) },
+    containers: {
+      added: short(containers.added),
+      removed: short(containers.removed),
+      changed: short(containers.changed),
+    },
+    services: {
+      added: short(services.added),
+      removed: short(services.removed),
+      changed: short(services.changed),
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { ImageClocks, Model } from './types.js';
+
+/** An empty model, not in sync, optionally with clocks restored from the state file. */
+export function createModel(savedClocks: Map<string, ImageClocks> = new Map()): Model {
+  return {
+    sync: { inSync: false, connected: false, reason: 'not listed yet' },
+    images: new Map(),
+    layers: new Map(),
+    containers: new Map(),
+    services: new Map(),
+    stackContainers: new Map(),
+    liveStacks: new Map(),
+    savedClocks,
+    activity: {},
+    pendingPulls: new Map(),
+    ownRemovals: new Set(),
+    eventCounts: new Map(),
+  };
+}

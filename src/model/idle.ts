@@ -1,0 +1,80 @@
+import { liveRuns, type RunPolicy } from './stacks.js';
+import type { Model } from './types.js';
+
+export type BusyReason =
+  | { reason: 'out-of-sync'; detail: string }
+  | { reason: 'run-stack-live'; stack: string; kind: 'swarm' | 'compose'; since: string }
+  | {
+      reason: 'service-converging';
+      service: string;
+      stack?: string;
+      desired: number;
+      running: number;
+      updateState?: string;
+    }
+  | {
+      reason: 'service-stuck';
+      service: string;
+      stack?: string;
+      desired: number;
+      running: number;
+      updateState?: string;
+      failingTasks: number;
+    }
+  | { reason: 'recent-pull'; ref: string; at: string; quietUntil: string }
+  | { reason: 'recent-container-start'; container: string; at: string; quietUntil: string };
+
+export interface IdleAnswer {
+  idle: boolean;
+  busy: BusyReason[];
+}
+
+export interface IdlePolicy extends RunPolicy {
+  /** Milliseconds after a pull or a container start during which the host is still busy. */
+  quietPeriodMs: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Idle = in sync with the engine, no live run stack, no converging or stuck service, no pull or container
+ * start within the quiet period. Every busy answer says why.
+ */
+export function idleAnswer(model: Model, policy: IdlePolicy, now: number): IdleAnswer {
+  const busy: BusyReason[] = [];
+  if (!model.sync.inSync) busy.push({ reason: 'out-of-sync', detail: model.sync.reason ?? 'not in sync' });
+  for (const stack of liveRuns(model, policy)) {
+    const s = model.liveStacks.get(stack);
+    if (s) busy.push({ reason: 'run-stack-live', stack, kind: s.kind, since: iso(s.since) });
+  }
+  for (const s of model.services.values()) {
+    const base = {
+      service: s.name,
+      ...(s.stack && { stack: s.stack }),
+      desired: s.desired,
+      running: s.running,
+      ...(s.updateState && { updateState: s.updateState }),
+    };
+    if (s.state === 'converging') busy.push({ reason: 'service-converging', ...base });
+    else if (s.state === 'stuck')
+      busy.push({ reason: 'service-stuck', ...base, failingTasks: s.failingTasks });
+  }
+  const { pull, containerStart } = model.activity;
+  if (pull && now - pull.at < policy.quietPeriodMs) {
+    busy.push({
+      reason: 'recent-pull',
+      ref: pull.ref,
+      at: iso(pull.at),
+      quietUntil: iso(pull.at + policy.quietPeriodMs),
+    });
+  }
+  if (containerStart && now - containerStart.at < policy.quietPeriodMs) {
+    busy.push({
+      reason: 'recent-container-start',
+      container: containerStart.name,
+      at: iso(containerStart.at),
+      quietUntil: iso(containerStart.at + policy.quietPeriodMs),
+    });
+  }
+  return { idle: busy.length === 0, busy };
+}

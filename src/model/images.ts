@@ -1,0 +1,104 @@
+import type { ImageDetail, ImageInfo } from '../docker/types.js';
+import type { ImageEntry, Model } from './types.js';
+
+/** Adds or updates an image, keeping layer counts and the agent's clocks right. Returns whether it was new. */
+export function putImage(
+  model: Model,
+  info: ImageInfo & { layers?: string[]; layerSizes?: number[] },
+  now: number,
+) {
+  const old = model.images.get(info.id);
+  if (old) {
+    const wasTagged = old.tags.length > 0;
+    old.tags = info.tags;
+    old.digests = info.digests;
+    old.size = info.size;
+    if (old.layers.length === 0 && info.layers?.length) setLayers(model, old, info.layers, info.layerSizes);
+    if (wasTagged && info.tags.length === 0) old.untaggedSince = now;
+    if (!wasTagged && info.tags.length > 0) {
+      old.untaggedSince = undefined;
+      old.lastUsed = now;
+    }
+    return { entry: old, added: false };
+  }
+  const saved = model.savedClocks.get(info.id);
+  model.savedClocks.delete(info.id);
+  const entry: ImageEntry = {
+    id: info.id,
+    tags: info.tags,
+    digests: info.digests,
+    size: info.size,
+    created: info.created,
+    layers: [],
+    firstSeen: saved?.firstSeen ?? now,
+    lastUsed: saved?.lastUsed ?? now,
+    ...(info.tags.length === 0 && { untaggedSince: saved?.untaggedSince ?? saved?.firstSeen ?? now }),
+  };
+  model.images.set(info.id, entry);
+  if (info.layers?.length) setLayers(model, entry, info.layers, info.layerSizes);
+  return { entry, added: true };
+}
+
+function setLayers(model: Model, entry: ImageEntry, layers: string[], sizes: number[] | undefined) {
+  entry.layers = layers;
+  if (sizes && sizes.length === layers.length) entry.layerSizes = sizes;
+  for (const layer of new Set(layers)) model.layers.set(layer, (model.layers.get(layer) ?? 0) + 1);
+}
+
+/**
+ * Removes an image and releases its layers. Returns the entry and the bytes of the layers that no
+ * other image holds (when the layer sizes are known), or undefined when the model did not have it.
+ */
+export function dropImage(model: Model, id: string): { entry: ImageEntry; freedBytes?: number } | undefined {
+  const entry = model.images.get(id);
+  if (!entry) return undefined;
+  model.images.delete(id);
+  let freed = 0;
+  let known = entry.layerSizes !== undefined;
+  const seen = new Set<string>();
+  entry.layers.forEach((layer, i) => {
+    if (seen.has(layer)) return;
+    seen.add(layer);
+    const count = (model.layers.get(layer) ?? 1) - 1;
+    if (count > 0) {
+      model.layers.set(layer, count);
+      return;
+    }
+    model.layers.delete(layer);
+    const size = entry.layerSizes?.[i];
+    if (size === undefined) known = false;
+    else freed += size;
+  });
+  return known ? { entry, freedBytes: freed } : { entry };
+}
+
+/** Marks an image as used now (a container created from it, a pull, a tag). */
+export function touchImage(model: Model, id: string, now: number): void {
+  const entry = model.images.get(id);
+  if (entry && entry.lastUsed < now) entry.lastUsed = now;
+}
+
+/** Milliseconds since the image was last touched by any of the agent's clocks. */
+export function untouchedFor(image: ImageEntry, now: number): number {
+  return now - Math.max(image.firstSeen, image.lastUsed, image.untaggedSince ?? 0);
+}
+
+export function isLayerPresent(model: Model, diffId: string): boolean {
+  return (model.layers.get(diffId) ?? 0) > 0;
+}
+
+/** Whether image details from a list carry the same tags and digests as the model's entry. */
+export function sameRefs(
+  a: { tags: string[]; digests: string[] },
+  b: { tags: string[]; digests: string[] },
+): boolean {
+  return sameSet(a.tags, b.tags) && sameSet(a.digests, b.digests);
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((x) => set.has(x));
+}
+
+export type { ImageDetail };

@@ -1,0 +1,141 @@
+import type {
+  ContainerInfo,
+  ContainerState,
+  EngineEvent,
+  EngineInfo,
+  EngineSnapshot,
+  ImageDetail,
+  ServiceInfo,
+  TaskInfo,
+} from '../docker/types.js';
+
+/** The agent's own clocks for an image, in ms since the epoch (agent clock). Persisted in the state file. */
+export interface ImageClocks {
+  firstSeen: number;
+  lastUsed: number;
+  /** When the image lost its last tag (or was first seen without one). */
+  untaggedSince?: number;
+}
+
+export interface ImageEntry extends ImageClocks {
+  id: string;
+  tags: string[];
+  digests: string[];
+  layers: string[];
+  layerSizes?: number[];
+  size: number;
+  /** Agent clock of the last pull classified for this image (swarm repeats are warm repeats of it). */
+  lastPullAt?: number;
+  /** Build time, seconds since the epoch (engine's word; never used for age). */
+  created: number;
+}
+
+export interface ContainerEntry {
+  id: string;
+  name: string;
+  imageId: string;
+  state: ContainerState;
+  created: number;
+  finishedAt?: number;
+  /** Swarm stack namespace or compose project. */
+  stack?: string;
+  stackKind?: 'swarm' | 'compose';
+  serviceId?: string;
+  serviceName?: string;
+  taskId?: string;
+}
+
+export type ServiceState = 'converged' | 'converging' | 'stuck';
+
+export interface ServiceEntry {
+  id: string;
+  name: string;
+  image: string;
+  stack?: string;
+  mode: ServiceInfo['mode'];
+  desired: number;
+  running: number;
+  updateState?: string;
+  state: ServiceState;
+  /** Agent clock when it last became converging (set from create/update events or a list). */
+  convergingSince?: number;
+  /** Tasks that failed or were rejected while it was not converged. */
+  failingTasks: number;
+}
+
+/** A pull event waiting for its image to be inspected. */
+export interface PendingPull {
+  ref: string;
+  /** Agent clock when the event was applied. */
+  at: number;
+  /** Engine time of the event, ms. */
+  eventTimeMs: number;
+}
+
+export interface SyncState {
+  /** True once a full list has been applied since the stream (re)connected. */
+  inSync: boolean;
+  connected: boolean;
+  /** Why it is not in sync, when it is not. */
+  reason?: string;
+  lastResyncAt?: number;
+}
+
+export interface Model {
+  sync: SyncState;
+  engine?: EngineInfo;
+  images: Map<string, ImageEntry>;
+  /** Reference counts of layers (diff ids) over all images in the model. */
+  layers: Map<string, number>;
+  containers: Map<string, ContainerEntry>;
+  services: Map<string, ServiceEntry>;
+  /** Live containers (running, restarting, paused) per stack. */
+  stackContainers: Map<string, { kind: 'swarm' | 'compose'; live: number }>;
+  /** Stacks with something live, and since when (agent clock). Kept in step by model/stacks.ts. */
+  liveStacks: Map<string, { kind: 'swarm' | 'compose'; since: number }>;
+  /** Clocks restored from the state file, for images not seen yet in this run. */
+  savedClocks: Map<string, ImageClocks>;
+  /** Last pull and container start (agent clock), for the quiet period. */
+  activity: { pull?: { at: number; ref: string }; containerStart?: { at: number; name: string } };
+  /** Pulls whose image has not been inspected yet, by ref. */
+  pendingPulls: Map<string, PendingPull>;
+  /** Image ids the agent's own executor is removing: their eviction is `by: layerwarden`. */
+  ownRemovals: Set<string>;
+  /** Events applied since start, by type (for metrics). */
+  eventCounts: Map<string, number>;
+}
+
+/** What the model is told. `at` is the agent's clock when the input is applied. */
+export type ModelInput =
+  | { kind: 'event'; event: EngineEvent }
+  | { kind: 'snapshot'; snapshot: EngineSnapshot; reason: string }
+  | { kind: 'images'; images: ImageDetail[] }
+  | { kind: 'containers'; containers: ContainerInfo[] }
+  | { kind: 'container'; id: string; container: ContainerInfo | null }
+  | { kind: 'services'; services: ServiceInfo[]; tasks: TaskInfo[] }
+  | { kind: 'pull.resolved'; ref: string; image: ImageDetail | null }
+  | { kind: 'own-removal'; id: string }
+  | { kind: 'stream.up' }
+  | { kind: 'stream.down'; reason: string }
+  | { kind: 'out-of-sync'; reason: string };
+
+/** Work the reducer asks the streams layer to do (coalesced by key, never inline). */
+export type Want =
+  | { kind: 'list-images' }
+  | { kind: 'list-containers' }
+  | { kind: 'inspect-container'; id: string }
+  | { kind: 'list-services'; delayMs?: number }
+  | { kind: 'resolve-pull'; ref: string }
+  | { kind: 'resync'; reason: string };
+
+/** Something worth a log record, produced by the reducer. `event` is the stable log event name. */
+export interface Note {
+  event: string;
+  level?: 'debug' | 'info' | 'warn' | 'error';
+  [field: string]: unknown;
+}
+
+export interface Step {
+  notes: Note[];
+  wants: Want[];
+}

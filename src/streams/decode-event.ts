@@ -1,0 +1,71 @@
+import { type EngineEvent, KNOWN_ATTRIBUTES, type KnownAttribute } from '../docker/types.js';
+
+export type Decoded = { ok: true; event: EngineEvent } | { ok: false; reason: string; sample: string };
+
+const TIME_NANO = /"timeNano"\s*:\s*(\d+)/;
+
+/**
+ * Decodes one line of the events stream. Reads only Type, Action, Actor, scope, time and timeNano
+ * (the legacy status/id/from fields are gone from API 1.52). timeNano exceeds 2^53, so its exact
+ * digits are taken from the raw text, not from JSON.parse.
+ */
+export function decodeEvent(line: string): Decoded {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return bad('not JSON', line);
+  }
+  if (typeof raw !== 'object' || raw === null) return bad('not an object', line);
+  const r = raw as Record<string, unknown>;
+  const type = r.Type;
+  const action = r.Action;
+  const actor = r.Actor as { ID?: unknown; Attributes?: unknown } | undefined;
+  if (typeof type !== 'string' || !type) return bad('no Type', line);
+  if (typeof action !== 'string' || !action) return bad('no Action', line);
+  if (typeof actor !== 'object' || actor === null) return bad('no Actor', line);
+  const timeNano =
+    TIME_NANO.exec(line)?.[1] ?? (typeof r.time === 'number' ? `${Math.trunc(r.time)}000000000` : undefined);
+  if (!timeNano) return bad('no time', line);
+  const attributes: EngineEvent['attributes'] = {};
+  const attrs = actor.Attributes;
+  if (typeof attrs === 'object' && attrs !== null) {
+    const a = attrs as Record<string, unknown>;
+    for (const key of KNOWN_ATTRIBUTES) {
+      const v = a[key];
+      if (typeof v === 'string') attributes[key as KnownAttribute] = v;
+    }
+  }
+  return {
+    ok: true,
+    event: {
+      type,
+      action,
+      actorId: typeof actor.ID === 'string' ? actor.ID : '',
+      attributes,
+      scope: typeof r.scope === 'string' ? r.scope : 'local',
+      timeNano,
+      timeMs: nanoToMs(timeNano),
+    },
+  };
+}
+
+/** Milliseconds from an exact decimal nanosecond count, without passing through a rounded double. */
+export function nanoToMs(timeNano: string): number {
+  return timeNano.length > 6 ? Number(timeNano.slice(0, -6)) : 0;
+}
+
+/** `<sec>.<nanosec>` for the engine's since/until parameters. */
+export function nanoToSince(timeNano: string): string {
+  const padded = timeNano.padStart(10, '0');
+  return `${padded.slice(0, -9)}.${padded.slice(-9)}`;
+}
+
+/** The key events are de-duplicated on after a replay (`since` is inclusive). */
+export function eventKey(e: EngineEvent): string {
+  return `${e.timeNano}|${e.type}|${e.action}|${e.actorId}`;
+}
+
+function bad(reason: string, line: string): Decoded {
+  return { ok: false, reason, sample: line.slice(0, 120) };
+}
