@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# A private Docker engine for tests: its own data-root, exec-root, socket, local registry and network
+# namespace, so it never touches the host's engine and can send no packet off the machine.
+# See docs/private-engine.md.
+#
+#   private-engine.sh install                 apt-get the packages (only when something is missing)
+#   private-engine.sh start DIR               start dockerd + registry, print/write DIR/env
+#   private-engine.sh daemon-stop DIR [TERM|KILL]
+#   private-engine.sh daemon-start DIR
+#   private-engine.sh freeze DIR | thaw DIR   SIGSTOP / SIGCONT dockerd
+#   private-engine.sh stop DIR                stop everything, unmount, remove DIR (idempotent)
+set -uo pipefail
+
+readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2)
+readonly REGISTRY_PORT=5000 # inside the engine's own network namespace, so always free
+readonly START_TIMEOUT_S=${LW_ENGINE_START_TIMEOUT:-60}
+readonly STOP_TIMEOUT_S=${LW_ENGINE_STOP_TIMEOUT:-30}
+readonly MARKER=.layerwarden-engine
+
+die() {
+  echo "private-engine: $*" >&2
+  exit 1
+}
+
+# A pid is alive when its /proc entry exists and it is not a zombie (init reaps those late here).
+alive() {
+  local pid=$1 state
+  [[ -n "$pid" && -r /proc/$pid/stat ]] || return 1
+  state=$(sed -e 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  [[ -n "$state" && "$state" != Z && "$state" != X ]]
+}
+
+# True when the live process PID mentions DIR on its command line (guards against pid reuse).
+ours() {
+  local pid=$1 dir=$2 cmdline
+  alive "$pid" || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ "$cmdline" == *"$dir/"* ]]
+}
+
+read_pid() { [[ -f "$1" ]] && tr -dc '0-9' <"$1"; }
+
+# Waits up to $2 seconds for pid $1 to be gone. Returns 1 on timeout.
+wait_gone() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while alive "$pid"; do
+    ((SECONDS >= deadline)) && return 1
+    sleep 0.05
+  done
+  return 0
+}
+
+abs_dir() {
+  [[ -n "${1:-}" ]] || die "missing DIR argument"
+  case "$1" in
+  /*) printf '%s\n' "${1%/}" ;;
+  *) printf '%s\n' "$PWD/${1%/}" ;;
+  esac
+}
+
+docker_cli() {
+  local dir=$1
+  shift
+  DOCKER_CONFIG="$dir/cli" DOCKER_HOST="unix://$dir/docker.sock" timeout 20 docker -H "unix://$dir/docker.sock" "$@"
+}
+
+engine_answers() { docker_cli "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+registry_answers() {
+  local dir=$1
+  nsenter --net="$dir/netns" curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/" 2>/dev/null
+}
+
+cmd_install() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+}
+
+# Launches dockerd in the engine's network namespace, detached from the caller (own session, no
+# inherited pipes), with the arguments kept in DIR/dockerd.args.
+launch_dockerd() {
+  local dir=$1 args=()
+  mapfile -t args <"$dir/dockerd.args"
+  # The pid file of a containerd killed with its dockerd makes the next dockerd wait on a dead socket
+  # forever (ENGINE-FACTS 23).
+  # dockerd's own pid file likewise, when a zombie (reaped late here) still holds its pid.
+  local f pid
+  for f in "$dir/exec/containerd/containerd.pid" "$dir/dockerd.pid"; do
+    pid=$(read_pid "$f")
+    if [[ -n "$pid" ]] && ! ours "$pid" "$dir"; then rm -f "$f"; fi
+  done
+  nsenter --net="$dir/netns" setsid sh -c 'echo $$ >"$0"; exec "$@"' "$dir/dockerd.launch.pid" \
+    dockerd "${args[@]}" >>"$dir/dockerd.log" 2>&1 </dev/null &
+}
+
+wait_dockerd() {
+  local dir=$1 deadline=$((SECONDS + START_TIMEOUT_S)) pid
+  sleep 0.1
+  while ! engine_answers "$dir"; do
+    pid=$(read_pid "$dir/dockerd.launch.pid")
+    if [[ -n "$pid" ]] && ! alive "$pid"; then
+      echo "dockerd exited: $(grep -E 'level=(fatal|error)|failed to start' "$dir/dockerd.log" | tail -1 | cut -c1-300)"
+      return 1
+    fi
+    ((SECONDS >= deadline)) && {
+      echo "dockerd did not answer within ${START_TIMEOUT_S}s (see $dir/dockerd.log)"
+      return 1
+    }
+    sleep 0.1
+  done
+}
+
+cmd_start() {
+  local dir
+  dir=$(abs_dir "${1:-}")
+  [[ $EUID -eq 0 ]] || die "must run as root"
+  [[ -e /run/containerd/containerd.sock ]] &&
+    die "a system containerd is running (/run/containerd/containerd.sock); dockerd would share it"
+  mkdir -p "$dir" || die "cannot create $dir"
+  [[ -e "$dir/docker.sock" || -e "$dir/dockerd.pid" ]] && die "$dir already holds an engine"
+  touch "$dir/$MARKER"
+  mkdir -p "$dir/data" "$dir/exec" "$dir/registry" "$dir/cli" || die "cannot create $dir subdirectories"
+
+  # Own network namespace: docker_gwbridge, veths and overlay sandboxes stay in it, two engines can
+  # run swarm side by side, and nothing (a mistyped image ref) can reach past loopback.
+  touch "$dir/netns"
+  if ! unshare --net="$dir/netns" true; then
+    (cmd_stop "$dir") >/dev/null 2>&1
+    die "cannot create a network namespace (unshare --net)"
+  fi
+  nsenter --net="$dir/netns" ip link set lo up
+
+  printf '%s\n' --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
+    -H "unix://$dir/docker.sock" --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
+    >"$dir/dockerd.args"
+
+  cat >"$dir/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
+EOF
+  nsenter --net="$dir/netns" setsid sh -c 'echo $$ >"$0"; exec "$@"' "$dir/registry.pid" \
+    docker-registry serve "$dir/registry.yml" >>"$dir/registry.log" 2>&1 </dev/null &
+
+  launch_dockerd "$dir"
+  local why
+  if ! why=$(wait_dockerd "$dir"); then
+    (cmd_stop "$dir") >/dev/null 2>&1
+    die "start failed: $why"
+  fi
+  local deadline=$((SECONDS + START_TIMEOUT_S))
+  until registry_answers "$dir"; do
+    if ((SECONDS >= deadline)) || ! alive "$(read_pid "$dir/registry.pid")"; then
+      why=$(tail -1 "$dir/registry.log" 2>/dev/null | cut -c1-300)
+      (cmd_stop "$dir") >/dev/null 2>&1
+      die "registry did not come up: $why"
+    fi
+    sleep 0.1
+  done
+
+  {
+    echo "DOCKER_HOST=unix://$dir/docker.sock"
+    echo "LW_TEST_REGISTRY=127.0.0.1:$REGISTRY_PORT"
+    echo "LW_TEST_ENGINE_DIR=$dir"
+    echo "LW_TEST_NETNS=$dir/netns"
+  } >"$dir/env"
+  cat "$dir/env"
+}
+
+dockerd_pid() {
+  local dir=$1 pid
+  pid=$(read_pid "$dir/dockerd.launch.pid")
+  [[ -z "$pid" ]] && pid=$(read_pid "$dir/dockerd.pid")
+  printf '%s' "$pid"
+}
+
+# Stops dockerd only. TERM: it stops its containers and its containerd. KILL: its containerd may
+# linger (ENGINE-FACTS 23); kill it and drop its pid file so the next start does not wait on it.
+cmd_daemon_stop() {
+  local dir sig=${2:-TERM} pid cpid
+  dir=$(abs_dir "${1:-}")
+  [[ "$sig" == TERM || "$sig" == KILL ]] || die "signal must be TERM or KILL"
+  pid=$(dockerd_pid "$dir")
+  cpid=$(read_pid "$dir/exec/containerd/containerd.pid")
+  if ours "$pid" "$dir"; then
+    kill -CONT "$pid" 2>/dev/null
+    kill "-$sig" "$pid" 2>/dev/null
+    if ! wait_gone "$pid" "$STOP_TIMEOUT_S"; then
+      [[ "$sig" == KILL ]] && die "dockerd $pid survived SIGKILL"
+      kill -KILL "$pid" 2>/dev/null
+      wait_gone "$pid" 10 || die "dockerd $pid survived SIGKILL"
+      sig=KILL
+    fi
+  fi
+  if [[ -n "$cpid" ]] && ours "$cpid" "$dir"; then
+    if [[ "$sig" == KILL ]] || ! wait_gone "$cpid" 10; then
+      kill -KILL "$cpid" 2>/dev/null
+      wait_gone "$cpid" 10
+    fi
+  fi
+  if [[ "$sig" == KILL ]]; then rm -f "$dir/exec/containerd/containerd.pid"; fi
+  return 0
+}
+
+cmd_daemon_start() {
+  local dir why
+  dir=$(abs_dir "${1:-}")
+  [[ -f "$dir/dockerd.args" ]] || die "$dir holds no engine (no dockerd.args)"
+  ours "$(dockerd_pid "$dir")" "$dir" && die "dockerd is already running"
+  launch_dockerd "$dir"
+  why=$(wait_dockerd "$dir") || die "daemon-start failed: $why"
+}
+
+cmd_signal() {
+  local dir sig=$2 pid
+  dir=$(abs_dir "${1:-}")
+  pid=$(dockerd_pid "$dir")
+  ours "$pid" "$dir" || die "dockerd is not running"
+  kill "-$sig" "$pid"
+}
+
+# Every live process whose command line mentions DIR: dockerd, containerd, shims, registry.
+our_pids() {
+  local dir=$1 p
+  for p in /proc/[0-9]*; do
+    p=${p#/proc/}
+    [[ "$p" == "$$" || "$p" == "$BASHPID" ]] && continue
+    ours "$p" "$dir" && echo "$p"
+  done
+}
+
+# Processes of our containers (same cgroup parent "docker" as other engines, so select by our ids).
+container_pids() {
+  local dir=$1 id
+  [[ -d "$dir/data/containers" ]] || return 0
+  for id in $(ls "$dir/data/containers" 2>/dev/null); do
+    cat /sys/fs/cgroup/pids/docker/"$id"/cgroup.procs 2>/dev/null
+  done
+}
+
+cmd_stop() {
+  local dir pid
+  dir=$(abs_dir "${1:-}")
+  [[ -d "$dir" ]] || return 0
+  if [[ ! -e "$dir/$MARKER" ]]; then
+    die "refusing to remove $dir: no $MARKER in it"
+  fi
+  pid=$(dockerd_pid "$dir")
+  if ours "$pid" "$dir"; then
+    kill -CONT "$pid" 2>/dev/null
+    if [[ "$(docker_cli "$dir" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" == active ]]; then
+      docker_cli "$dir" swarm leave --force >/dev/null 2>&1
+    fi
+    # The engine is going away: containers whose PID 1 ignores SIGTERM would cost 10 s each.
+    local running
+    running=$(docker_cli "$dir" ps -q 2>/dev/null)
+    # shellcheck disable=SC2086
+    [[ -n "$running" ]] && docker_cli "$dir" kill $running >/dev/null 2>&1
+  fi
+  cmd_daemon_stop "$dir" TERM >/dev/null 2>&1
+  # Whatever is left: lingering containerd, shims, the registry, container processes.
+  local round pids
+  pids=$(container_pids "$dir")
+  # shellcheck disable=SC2086
+  [[ -n "$pids" ]] && kill -KILL $pids 2>/dev/null
+  for round in TERM KILL; do
+    pids=$(our_pids "$dir")
+    [[ -z "$pids" ]] && break
+    # shellcheck disable=SC2086
+    kill "-$round" $pids 2>/dev/null
+    for pid in $pids; do wait_gone "$pid" 5; done
+  done
+  if [[ -e "$dir/netns" ]]; then
+    nsenter --net="$dir/netns" ip link del docker_gwbridge 2>/dev/null
+  fi
+  # Deepest mounts first: overlay merged dirs, netns files, the data-root bind mount, our netns.
+  local m
+  for m in $(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+  done
+  if awk -v d="$dir/" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
+    die "mounts left under $dir"
+  fi
+  rm -rf --one-file-system "$dir" || die "cannot remove $dir"
+}
+
+main() {
+  local cmd=${1:-}
+  shift || true
+  case "$cmd" in
+  install) cmd_install ;;
+  start) cmd_start "$@" ;;
+  stop) cmd_stop "$@" ;;
+  daemon-stop) cmd_daemon_stop "$@" ;;
+  daemon-start) cmd_daemon_start "$@" ;;
+  freeze) cmd_signal "${1:-}" STOP ;;
+  thaw) cmd_signal "${1:-}" CONT ;;
+  *) die "usage: private-engine.sh install | start DIR | stop DIR | daemon-stop DIR [TERM|KILL] | daemon-start DIR | freeze DIR | thaw DIR" ;;
+  esac
+}
+
+main "$@"
