@@ -1,0 +1,165 @@
+import { Cron } from 'croner';
+import { LayerwardenError } from '../errors.js';
+
+export const DEFAULT_CRON = '0 0 * * *';
+export const DEFAULT_WINDOW_MS = 6 * 3600_000;
+
+export interface ScheduleConfig {
+  /** Five- or six-field cron expression; default midnight. */
+  cron?: string;
+  /** IANA time zone; the caller resolves the process's own zone when none is configured. */
+  tz: string;
+  /** How long a boundary stays open for its one evaluation; default 6 h. */
+  windowMs?: number;
+}
+
+export interface Schedule {
+  cron: string;
+  tz: string;
+  windowMs: number;
+  readonly job: Cron;
+  readonly wallClock: Intl.DateTimeFormat;
+}
+
+/** The window a boundary opens: [boundary, closesAt), ms since the epoch. */
+export interface Window {
+  boundary: number;
+  closesAt: number;
+}
+
+export type Due =
+  | { due: true; boundary: number; closesAt: number }
+  | { due: false; reason: 'evaluated' | 'outside-window'; nextCheckAt: number };
+
+/** Enough steps to walk past any run of repeated wall-clock times (a DST fall-back hour). */
+const MAX_STEPS = 1000;
+
+/**
+ * Validates the configuration into a schedule. A bad cron, an unknown zone, a non-positive window or a
+ * pattern that never fires is a `config` error with a one-line message.
+ */
+export function parseSchedule(config: ScheduleConfig): Schedule {
+  const cron = config.cron ?? DEFAULT_CRON;
+  const windowMs = config.windowMs ?? DEFAULT_WINDOW_MS;
+  const { tz } = config;
+  if (!Number.isFinite(windowMs) || windowMs <= 0) {
+    throw new LayerwardenError('config', `prune window must be a positive duration, got ${windowMs} ms`);
+  }
+  let wallClock: Intl.DateTimeFormat;
+  try {
+    wallClock = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  } catch (cause) {
+    throw new LayerwardenError('config', `unknown time zone '${tz}'`, { cause });
+  }
+  let job: Cron;
+  try {
+    // "no-wildcard": a list or range of hours (`30 1,13 * * *`) is fixed-time too, so croner runs it
+    // once on a fall-back day and at the jump on a spring-forward day, like a single time.
+    job = new Cron(cron, { timezone: tz, paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' });
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message.replace(/^CronPattern: /, '') : String(cause);
+    throw new LayerwardenError('config', `bad prune schedule '${cron}': ${detail}`, { cause });
+  }
+  const schedule: Schedule = { cron, tz, windowMs, job, wallClock };
+  if (job.nextRun(new Date(0)) === null) {
+    throw new LayerwardenError('config', `prune schedule '${cron}' never fires`);
+  }
+  return schedule;
+}
+
+/** The first boundary strictly after `now`. */
+export function nextBoundary(schedule: Schedule, now: number): number {
+  let from = now;
+  for (let i = 0; i < MAX_STEPS; i++) {
+    const next = schedule.job.nextRun(new Date(from))?.getTime();
+    if (next === undefined) break;
+    if (!isRepeatedWallClock(schedule, next)) return next;
+    from = next;
+  }
+  throw new LayerwardenError('internal', `prune schedule '${schedule.cron}' has no next boundary`);
+}
+
+/** The most recent boundary at or before `now`, or undefined when there is none. */
+export function previousBoundary(schedule: Schedule, now: number): number | undefined {
+  let before = now + 1; // croner's previousRuns excludes the reference itself
+  for (let i = 0; i < MAX_STEPS; i++) {
+    const prev = schedule.job.previousRuns(1, new Date(before))[0]?.getTime();
+    if (prev === undefined) return undefined;
+    if (!isRepeatedWallClock(schedule, prev)) return prev;
+    before = prev;
+  }
+  return undefined;
+}
+
+/** The window of the most recent boundary at or before `now`, while it is still open. */
+export function currentWindow(schedule: Schedule, now: number): Window | undefined {
+  const boundary = previousBoundary(schedule, now);
+  if (boundary === undefined || now >= boundary + schedule.windowMs) return undefined;
+  return { boundary, closesAt: boundary + schedule.windowMs };
+}
+
+/**
+ * Whether an evaluation is due now. At most one per boundary, and never for a boundary at or before the
+ * last one evaluated (so a clock that jumps back repeats nothing); only the latest boundary can be due,
+ * so a clock that jumps forward over several boundaries catches up once. When not due, `nextCheckAt` is
+ * the next boundary that could be: sleep until then.
+ */
+export function dueEvaluation(schedule: Schedule, now: number, lastEvaluatedBoundary?: number): Due {
+  const window = currentWindow(schedule, now);
+  const last = lastEvaluatedBoundary ?? Number.NEGATIVE_INFINITY;
+  if (window && window.boundary > last) return { due: true, ...window };
+  const nextCheckAt = nextBoundary(schedule, Math.max(now, last));
+  return { due: false, reason: window ? 'evaluated' : 'outside-window', nextCheckAt };
+}
+
+/**
+ * Boundaries after `lastEvaluatedBoundary` that will never be evaluated: their window closed, or a later
+ * boundary superseded them. Oldest first, at most `limit` (the most recent ones). The caller logs each as
+ * `prune.skipped` and records the latest as settled. Nothing is missed before a first evaluation.
+ */
+export function missedWindows(
+  schedule: Schedule,
+  lastEvaluatedBoundary: number | undefined,
+  now: number,
+  limit = 31,
+): Window[] {
+  if (lastEvaluatedBoundary === undefined) return [];
+  const open = currentWindow(schedule, now)?.boundary;
+  const missed: Window[] = [];
+  let boundary = previousBoundary(schedule, now);
+  while (boundary !== undefined && boundary > lastEvaluatedBoundary && missed.length < limit) {
+    if (boundary !== open) missed.unshift({ boundary, closesAt: boundary + schedule.windowMs });
+    boundary = previousBoundary(schedule, boundary - 1);
+  }
+  return missed;
+}
+
+/**
+ * True when `at` is the second occurrence of a wall-clock time (the repeated hour of a DST fall-back):
+ * a daily boundary there would run twice. Croner already runs fixed-time patterns once; this also holds
+ * for stepped patterns (`*\/30 1 * * *`), which croner treats as intervals.
+ */
+function isRepeatedWallClock(schedule: Schedule, at: number): boolean {
+  const shift = offsetAt(schedule, at - 3 * 3600_000) - offsetAt(schedule, at);
+  return shift > 0 && wallClockAt(schedule, at - shift) === wallClockAt(schedule, at);
+}
+
+/** Local wall-clock time of an instant, read as if it were UTC (ms), to whole seconds. */
+function wallClockAt(schedule: Schedule, at: number): number {
+  const f: Record<string, number> = {};
+  for (const p of schedule.wallClock.formatToParts(at)) if (p.type !== 'literal') f[p.type] = Number(p.value);
+  return Date.UTC(f.year ?? 0, (f.month ?? 1) - 1, f.day, f.hour, f.minute, f.second);
+}
+
+function offsetAt(schedule: Schedule, at: number): number {
+  return wallClockAt(schedule, at) - Math.floor(at / 1000) * 1000;
+}
