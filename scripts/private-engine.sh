@@ -83,6 +83,17 @@ cmd_install() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
 }
 
+# Runs CMD in the engine's network namespace, in its own session, with no pipe inherited from the
+# caller, its pid in PIDFILE. A small sh stays its parent and reaps it at once, so a stopped dockerd
+# or registry does not linger as a zombie until init gets round to it.
+spawn_detached() {
+  local dir=$1 pidfile=$2 log=$3
+  shift 3
+  rm -f "$pidfile"
+  nsenter --net="$dir/netns" setsid sh -c '"$@" & echo $! >"$0"; wait $!' "$pidfile" "$@" \
+    >>"$log" 2>&1 </dev/null &
+}
+
 # Launches dockerd in the engine's network namespace, detached from the caller (own session, no
 # inherited pipes), with the arguments kept in DIR/dockerd.args.
 launch_dockerd() {
@@ -96,8 +107,7 @@ launch_dockerd() {
     pid=$(read_pid "$f")
     if [[ -n "$pid" ]] && ! ours "$pid" "$dir"; then rm -f "$f"; fi
   done
-  nsenter --net="$dir/netns" setsid sh -c 'echo $$ >"$0"; exec "$@"' "$dir/dockerd.launch.pid" \
-    dockerd "${args[@]}" >>"$dir/dockerd.log" 2>&1 </dev/null &
+  spawn_detached "$dir" "$dir/dockerd.launch.pid" "$dir/dockerd.log" dockerd "${args[@]}"
 }
 
 wait_dockerd() {
@@ -155,8 +165,7 @@ storage:
 http:
   addr: 127.0.0.1:$REGISTRY_PORT
 EOF
-  nsenter --net="$dir/netns" setsid sh -c 'echo $$ >"$0"; exec "$@"' "$dir/registry.pid" \
-    docker-registry serve "$dir/registry.yml" >>"$dir/registry.log" 2>&1 </dev/null &
+  spawn_detached "$dir" "$dir/registry.pid" "$dir/registry.log" docker-registry serve "$dir/registry.yml"
 
   launch_dockerd "$dir"
   local why
@@ -165,8 +174,10 @@ EOF
     die "start failed: $why"
   fi
   local deadline=$((SECONDS + START_TIMEOUT_S))
+  local rpid
   until registry_answers "$dir"; do
-    if ((SECONDS >= deadline)) || ! alive "$(read_pid "$dir/registry.pid")"; then
+    rpid=$(read_pid "$dir/registry.pid")
+    if ((SECONDS >= deadline)) || { [[ -n "$rpid" ]] && ! alive "$rpid"; }; then
       why=$(tail -1 "$dir/registry.log" 2>/dev/null | cut -c1-300)
       (cmd_stop "$dir") >/dev/null 2>&1
       die "registry did not come up: $why"
@@ -274,6 +285,12 @@ cmd_stop() {
     [[ -n "$running" ]] && docker_cli "$dir" kill $running >/dev/null 2>&1
   fi
   cmd_daemon_stop "$dir" TERM >/dev/null 2>&1
+  # The registry by its pid first, so that its launcher reaps it (no zombie left for init).
+  pid=$(read_pid "$dir/registry.pid")
+  if ours "$pid" "$dir"; then
+    kill -TERM "$pid" 2>/dev/null
+    wait_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null
+  fi
   # Whatever is left: lingering containerd, shims, the registry, container processes.
   local round pids
   pids=$(container_pids "$dir")
