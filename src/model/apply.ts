@@ -72,14 +72,39 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       model.ownRemovals.add(input.id);
       break;
     case 'stream.up':
-      model.sync = { ...model.sync, connected: true };
+      // Connected is not in sync: only the re-list that follows every connect makes it so.
+      model.sync = { ...model.sync, connected: true, inSync: false, reason: 'listing after connect' };
+      notes.push({ event: 'stream.up', attempt: input.attempt });
+      wants.push({
+        kind: 'resync',
+        reason: input.attempt === 0 && model.sync.lastResyncAt === undefined ? 'start' : 'reconnect',
+      });
       break;
     case 'stream.down':
-      model.sync = { ...model.sync, connected: false, inSync: false, reason: input.reason };
+      model.sync = {
+        ...model.sync,
+        connected: false,
+        inSync: false,
+        reason: `events stream down: ${input.reason}`,
+      };
+      notes.push({
+        event: 'stream.down',
+        level: 'warn',
+        reason: input.reason,
+        ...(input.code && { code: input.code }),
+        retryInMs: input.retryInMs,
+        attempt: input.attempt,
+      });
       break;
-    case 'out-of-sync':
-      model.sync = { ...model.sync, inSync: false, reason: input.reason };
-      wants.push({ kind: 'resync', reason: input.reason });
+    case 'malformed':
+      model.sync = { ...model.sync, inSync: false, reason: `malformed event line: ${input.reason}` };
+      notes.push({ event: 'stream.malformed', level: 'warn', reason: input.reason, sample: input.sample });
+      wants.push({ kind: 'resync', reason: 'malformed event' });
+      break;
+    case 'refresh.failed':
+      model.sync = { ...model.sync, inSync: false, reason: `${input.what} failed: ${input.message}` };
+      notes.push({ event: 'refresh.failed', level: 'warn', what: input.what, message: input.message });
+      wants.push({ kind: 'resync', reason: `${input.what} failed` });
       break;
   }
   if (input.kind !== 'pull.resolved' && input.kind !== 'own-removal') settleStacks(model, policy, now, notes);
@@ -205,6 +230,18 @@ function applyContainers(model: Model, containers: ContainerInfo[], now: number)
 function applySnapshot(model: Model, snap: EngineSnapshot, reason: string, ctx: ApplyContext, notes: Note[]) {
   const { now } = ctx;
   const first = model.sync.lastResyncAt === undefined;
+  if (model.savedEngineId !== undefined && model.savedEngineId !== snap.info.id) {
+    // Clocks of another engine say nothing about these images: start them at now, never early.
+    notes.push({
+      event: 'state.foreign',
+      level: 'warn',
+      savedEngineId: model.savedEngineId,
+      engineId: snap.info.id,
+      droppedClocks: model.savedClocks.size,
+    });
+    model.savedClocks.clear();
+  }
+  model.savedEngineId = snap.info.id;
   model.engine = snap.info;
   const images = applyImages(model, snap.images, ctx, notes);
   const containers = applyContainers(model, snap.containers, now);

@@ -1,8 +1,12 @@
 import type { ImageClocks, Model } from './types.js';
 
 /** An empty model, not in sync, optionally with clocks restored from the state file. */
-export function createModel(savedClocks: Map<string, ImageClocks> = new Map()): Model {
+export function createModel(
+  savedClocks: Map<string, ImageClocks> = new Map(),
+  savedEngineId?: string,
+): Model {
   return {
+    ...(savedEngineId !== undefined && { savedEngineId }),
     sync: { inSync: false, connected: false, reason: 'not listed yet' },
     images: new Map(),
     layers: new Map(),

@@ -95,6 +95,8 @@ export interface Model {
   liveStacks: Map<string, { kind: 'swarm' | 'compose'; since: number }>;
   /** Clocks restored from the state file, for images not seen yet in this run. */
   savedClocks: Map<string, ImageClocks>;
+  /** The engine the saved clocks belong to; clocks from another engine are dropped at the first list. */
+  savedEngineId?: string;
   /** Last pull and container start (agent clock), for the quiet period. */
   activity: { pull?: { at: number; ref: string }; containerStart?: { at: number; name: string } };
   /** Pulls whose image has not been inspected yet, by ref. */
@@ -108,16 +110,17 @@ export interface Model {
 /** What the model is told. `at` is the agent's clock when the input is applied. */
 export type ModelInput =
   | { kind: 'event'; event: EngineEvent }
-  | { kind: 'snapshot'; snapshot: EngineSnapshot; reason: string }
+  | { kind: 'snapshot'; snapshot: EngineSnapshot; reason: string; startedAt?: number }
   | { kind: 'images'; images: ImageDetail[] }
   | { kind: 'containers'; containers: ContainerInfo[] }
   | { kind: 'container'; id: string; container: ContainerInfo | null }
   | { kind: 'services'; services: ServiceInfo[]; tasks: TaskInfo[] }
   | { kind: 'pull.resolved'; ref: string; image: ImageDetail | null }
   | { kind: 'own-removal'; id: string }
-  | { kind: 'stream.up' }
-  | { kind: 'stream.down'; reason: string }
-  | { kind: 'out-of-sync'; reason: string };
+  | { kind: 'stream.up'; attempt: number }
+  | { kind: 'stream.down'; reason: string; code?: string; retryInMs: number; attempt: number }
+  | { kind: 'malformed'; reason: string; sample: string }
+  | { kind: 'refresh.failed'; what: string; message: string };
 
 /** Work the reducer asks the streams layer to do (coalesced by key, never inline). */
 export type Want =

@@ -16,7 +16,7 @@ export function createSplitter(maxBytes = MAX_LINE_BYTES) {
   let held = 0;
   let overflow: { bytes: number; sample: string } | undefined;
 
-  function take(chunk: Uint8Array, out: Line[]) {
+  function take(chunk: Uint8Array) {
     if (overflow) {
       overflow.bytes += chunk.length;
       return;
@@ -49,11 +49,11 @@ export function createSplitter(maxBytes = MAX_LINE_BYTES) {
       const out: Line[] = [];
       let start = 0;
       for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, start)) {
-        take(chunk.subarray(start, i), out);
+        take(chunk.subarray(start, i));
         end(out);
         start = i + 1;
       }
-      if (start < chunk.length) take(chunk.subarray(start), out);
+      if (start < chunk.length) take(chunk.subarray(start));
       return out;
     },
     /** What is left when the stream closes: a partial line, reported as too long would be misleading, so as a line. */

@@ -1,0 +1,114 @@
+import type { Logger } from 'pino';
+import { asyncScheduler, type Observable, type SchedulerLike, type Subscription, share } from 'rxjs';
+import type { Config } from '../config/options.js';
+import type { DockerPort } from '../docker/port.js';
+import { logNote } from '../log/logger.js';
+import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
+import type { Model } from '../model/types.js';
+import { type AgentState, clocksOf, moveAside, saveState, stateFromModel } from '../state/state-file.js';
+import { createModelLoop, type ModelLoop, type Tick } from '../streams/model-loop.js';
+import { createIdleWatch, nextQuietExpiry } from './idle-watch.js';
+
+export interface AgentOptions {
+  config: Config;
+  port: DockerPort;
+  logger: Logger;
+  state: AgentState;
+  policy: IdlePolicy;
+  scheduler?: SchedulerLike;
+  /** How often the clocks are written to the state file (default 60 s); always on stop. */
+  saveEveryMs?: number;
+}
+
+export interface RunningAgent {
+  loop: ModelLoop;
+  /** The shared tick stream (one model behind it). */
+  ticks$: Observable<Tick>;
+  model(): Model | undefined;
+  idle(): IdleAnswer | undefined;
+  /** Prune bookkeeping persisted with the clocks. */
+  pruneState: AgentState['prune'];
+  /** Stop watching and write the state file. */
+  stop(): Promise<void>;
+  saveNow(): Promise<void>;
+}
+
+/**
+ * The resident agent's core: the model loop, its log records, idle/busy transitions (re-checked when a
+ * quiet period runs out, not only on events) and the state file, written atomically on a timer and on stop.
+ */
+export function startAgent(opts: AgentOptions): RunningAgent {
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  const { logger, config, policy } = opts;
+  const loop = createModelLoop({
+    port: opts.port,
+    policy,
+    scheduler,
+    savedClocks: clocksOf(opts.state),
+    ...(opts.state.engineId && { savedEngineId: opts.state.engineId }),
+    resyncMs: config.resyncMs,
+  });
+  const ticks$ = loop.ticks$.pipe(share());
+  const pruneState = { ...opts.state.prune };
+  let model: Model | undefined;
+  let lastAnswer: IdleAnswer | undefined;
+  const idleWatch = createIdleWatch();
+  let quietTimer: Subscription | undefined;
+  let saving: Promise<void> = Promise.resolve();
+
+  const evaluateIdle = () => {
+    if (!model) return;
+    lastAnswer = idleAnswer(model, policy, scheduler.now());
+    const change = idleWatch(lastAnswer);
+    if (change) logger.info(change, change.event);
+    quietTimer?.unsubscribe();
+    const expiry = nextQuietExpiry(lastAnswer);
+    if (expiry !== undefined)
+      quietTimer = scheduler.schedule(evaluateIdle, Math.max(0, expiry - scheduler.now()) + 1);
+  };
+
+  const saveNow = () => {
+    if (!model?.engine) return saving;
+    const snapshot = stateFromModel(model, pruneState, scheduler.now());
+    saving = saving
+      .then(() => saveState(config.stateFile, snapshot))
+      .catch((err: unknown) =>
+        logger.error({ event: 'state.save-failed', err, path: config.stateFile }, 'state.save-failed'),
+      );
+    return saving;
+  };
+
+  const sub = ticks$.subscribe((tick) => {
+    model = tick.model;
+    for (const note of tick.step.notes) {
+      logNote(logger, note);
+      if (note.event === 'state.foreign') {
+        // The file belongs to another engine: keep it as evidence, start our own.
+        moveAside(config.stateFile, tick.at).then(
+          (to) => logger.warn({ event: 'state.moved', to }, 'state.moved'),
+          () => {},
+        );
+      }
+    }
+    evaluateIdle();
+  });
+  const saver = scheduler.schedule(function again(this: { schedule(state?: unknown, delay?: number): void }) {
+    void saveNow();
+    this.schedule(undefined, opts.saveEveryMs ?? 60_000);
+  }, opts.saveEveryMs ?? 60_000);
+
+  return {
+    loop,
+    ticks$,
+    model: () => model,
+    idle: () => lastAnswer,
+    pruneState,
+    saveNow,
+    stop: async () => {
+      sub.unsubscribe();
+      saver.unsubscribe();
+      quietTimer?.unsubscribe();
+      await saveNow();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { BusyReason, IdleAnswer } from '../model/idle.js';
+
+/** A short key per busy reason, so a change of reasons (not of timestamps) is what gets logged. */
+function reasonKey(b: BusyReason): string {
+  switch (b.reason) {
+    case 'run-stack-live':
+      return `${b.reason}:${b.stack}`;
+    case 'service-converging':
+    case 'service-stuck':
+      return `${b.reason}:${b.service}`;
+    case 'recent-pull':
+    case 'recent-container-start':
+    case 'out-of-sync':
+      return b.reason;
+  }
+}
+
+/** Tracks idle/busy transitions: returns the record to log when the answer changed, else undefined. */
+export function createIdleWatch() {
+  let last: string | undefined;
+  return (answer: IdleAnswer) => {
+    const key = answer.idle ? 'idle' : answer.busy.map(reasonKey).sort().join('|');
+    if (key === last) return undefined;
+    last = key;
+    return answer.idle ? { event: 'host.idle' } : { event: 'host.busy', busy: answer.busy };
+  };
+}
+
+/** The earliest instant (ms) at which a quiet-period reason expires, to look again then. */
+export function nextQuietExpiry(answer: IdleAnswer): number | undefined {
+  let next: number | undefined;
+  for (const b of answer.busy) {
+    if (b.reason !== 'recent-pull' && b.reason !== 'recent-container-start') continue;
+    const t = Date.parse(b.quietUntil);
+    if (next === undefined || t < next) next = t;
+  }
+  return next;
+}

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { readDisk } from '../host/disk.js';
+import { type StatusDocument, statusDocument } from '../model/status-doc.js';
+import { clocksOf, loadState } from '../state/state-file.js';
+import { oneShotModel } from '../streams/one-shot.js';
+import { action, configFrom, connect, idlePolicy, withSharedOptions } from './shared.js';
+
+export function statusCommand(program: Command): void {
+  withSharedOptions(
+    program
+      .command('status')
+      .description('one-shot: idle or busy (with reasons), disk, counts')
+      .option('--json', 'print the status document as JSON'),
+  ).action(
+    action(async (opts: Record<string, unknown>) => {
+      const { config } = configFrom(opts);
+      const { port, info } = await connect(config);
+      const now = Date.now();
+      const { state } = await loadState(config.stateFile, now, { readOnly: true });
+      const policy = idlePolicy(config);
+      const { model } = await oneShotModel({
+        port,
+        policy,
+        now,
+        lookbackMs: config.quietPeriodMs,
+        savedClocks: clocksOf(state),
+        ...(state.engineId && { savedEngineId: state.engineId }),
+      });
+      const disk = await readDisk(config.diskPath ?? info.dockerRootDir);
+      const doc = statusDocument(model, policy, now, disk);
+      process.stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatus(doc));
+    }),
+  );
+}
+
+function renderStatus(doc: StatusDocument): string {
+  const lines: string[] = [];
+  lines.push(doc.idle ? 'idle' : `busy (${doc.busy.length} reason${doc.busy.length === 1 ? '' : 's'})`);
+  for (const b of doc.busy) {
+    const { reason, ...rest } = b;
+    lines.push(
+      `  - ${reason}: ${Object.entries(rest)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ')}`,
+    );
+  }
+  if (doc.engine)
+    lines.push(
+      `engine: ${doc.engine.name} docker ${doc.engine.version} (API ${doc.engine.apiVersion}), swarm ${doc.engine.swarm}${doc.engine.manager ? ' manager' : ''}`,
+    );
+  lines.push(
+    `disk: ${doc.disk?.ok ? `${doc.disk.usedPercent.toFixed(1)}% used` : `unknown (${doc.disk?.reason})`} at ${doc.disk?.path}`,
+  );
+  lines.push(
+    `images: ${doc.images.total} (${doc.images.tagged} tagged, ${doc.images.untagged} untagged of which ${doc.images.digestOnly} digest-only), ${doc.images.layers} layers`,
+  );
+  lines.push(`containers: ${doc.containers.total} (${doc.containers.running} running)`);
+  for (const s of doc.stacks) {
+    lines.push(
+      `stack ${s.name} (${s.kind}${s.run ? ', run' : ''}): ${s.live ? 'live' : 'down'}, ${s.containers} live containers, ${s.services} services`,
+    );
+  }
+  for (const s of doc.services)
+    lines.push(
+      `service ${s.name}: ${s.running}/${s.desired} ${s.state}${s.updateState ? ` (${s.updateState})` : ''}`,
+    );
+  if (doc.sync.reason) lines.push(`sync: ${doc.sync.reason}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,229 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { parseDuration } from './duration.js';
+
+/** The effective configuration every command works from, validated before any work starts. */
+export interface Config {
+  dockerHost: string;
+  stateFile: string;
+  diskHighPercent: number;
+  diskLowPercent?: number;
+  diskPath?: string;
+  minAgeMs: number;
+  schedule: string;
+  tz: string;
+  windowMs: number;
+  quietPeriodMs: number;
+  runStack: RegExp;
+  ignoreStack?: RegExp;
+  listen?: { host: string; port: number };
+  logLevel: LogLevel;
+  logFile?: string;
+  resyncMs: number;
+  pullBudget: number;
+}
+
+export type Source = 'flag' | 'env' | 'file' | 'default';
+
+/** One shared option: its flag, its environment variable, how to read it and its default. */
+export interface OptionSpec<K extends keyof Config = keyof Config> {
+  key: K;
+  flag: string;
+  env: string;
+  help: string;
+  parse: (text: string) => Config[K] | undefined;
+  /** Why `parse` said no, for the one-line error. */
+  expects: string;
+  fallback: () => Config[K] | undefined;
+}
+
+const percent = (t: string) => {
+  const n = Number(t.replace(/%$/, ''));
+  return t.trim() !== '' && Number.isFinite(n) && n > 0 && n <= 100 ? n : undefined;
+};
+const regex = (t: string) => {
+  try {
+    return new RegExp(t);
+  } catch {
+    return undefined;
+  }
+};
+const hostPort = (t: string) => {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(t);
+  const port = Number(m?.[2]);
+  return m && port > 0 && port < 65536 ? { host: (m[1] as string).replace(/^\[|\]$/g, ''), port } : undefined;
+};
+const positiveDuration = (t: string) => {
+  const ms = parseDuration(t);
+  return ms !== undefined && ms > 0 ? ms : undefined;
+};
+const nonEmpty = (t: string) => (t.trim() ? t.trim() : undefined);
+
+/** Where state lives when not told: systemd's StateDirectory, else /var/lib for root, else the user's state dir. */
+export function defaultStateFile(env: NodeJS.ProcessEnv = process.env): string {
+  const stateDir = env.STATE_DIRECTORY?.split(':')[0];
+  if (stateDir) return join(stateDir, 'state.json');
+  if (process.getuid?.() === 0) return '/var/lib/layerwarden/state.json';
+  return join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'layerwarden', 'state.json');
+}
+
+function spec<K extends keyof Config>(s: OptionSpec<K>): OptionSpec<K> {
+  return s;
+}
+
+export const OPTION_SPECS = [
+  spec({
+    key: 'dockerHost',
+    flag: '--docker-host <url>',
+    env: 'LAYERWARDEN_DOCKER_HOST',
+    help: 'engine address (default: DOCKER_HOST, else the local socket)',
+    parse: nonEmpty,
+    expects: 'unix:///path or tcp://host:port',
+    fallback: () => process.env.DOCKER_HOST || 'unix:///var/run/docker.sock',
+  }),
+  spec({
+    key: 'stateFile',
+    flag: '--state-file <path>',
+    env: 'LAYERWARDEN_STATE_FILE',
+    help: "where the agent's clocks persist",
+    parse: nonEmpty,
+    expects: 'a path',
+    fallback: () => defaultStateFile(),
+  }),
+  spec({
+    key: 'diskHighPercent',
+    flag: '--disk-high <percent>',
+    env: 'LAYERWARDEN_DISK_HIGH',
+    help: 'prune only at or above this disk usage (default 80)',
+    parse: percent,
+    expects: 'a percentage above 0, at most 100',
+    fallback: () => 80,
+  }),
+  spec({
+    key: 'diskLowPercent',
+    flag: '--disk-low <percent>',
+    env: 'LAYERWARDEN_DISK_LOW',
+    help: 'stop pruning once usage is below this',
+    parse: percent,
+    expects: 'a percentage above 0, at most 100',
+    fallback: () => undefined,
+  }),
+  spec({
+    key: 'diskPath',
+    flag: '--disk-path <path>',
+    env: 'LAYERWARDEN_DISK_PATH',
+    help: "filesystem to measure (default: the engine's root dir)",
+    parse: nonEmpty,
+    expects: 'a path',
+    fallback: () => undefined,
+  }),
+  spec({
+    key: 'minAgeMs',
+    flag: '--min-age <duration>',
+    env: 'LAYERWARDEN_MIN_AGE',
+    help: 'untouched at least this long to be pruned (default 24h)',
+    parse: positiveDuration,
+    expects: 'a duration like 24h',
+    fallback: () => 86_400_000,
+  }),
+  spec({
+    key: 'schedule',
+    flag: '--schedule <cron>',
+    env: 'LAYERWARDEN_SCHEDULE',
+    help: 'daily boundary (default "0 0 * * *", midnight)',
+    parse: nonEmpty,
+    expects: 'a cron expression',
+    fallback: () => '0 0 * * *',
+  }),
+  spec({
+    key: 'tz',
+    flag: '--tz <zone>',
+    env: 'LAYERWARDEN_TZ',
+    help: 'time zone of the schedule (default: local)',
+    parse: nonEmpty,
+    expects: 'an IANA time zone',
+    fallback: () => Intl.DateTimeFormat().resolvedOptions().timeZone,
+  }),
+  spec({
+    key: 'windowMs',
+    flag: '--window <duration>',
+    env: 'LAYERWARDEN_WINDOW',
+    help: 'how long after a boundary the first idle moment may prune (default 6h)',
+    parse: positiveDuration,
+    expects: 'a duration like 6h',
+    fallback: () => 6 * 3_600_000,
+  }),
+  spec({
+    key: 'quietPeriodMs',
+    flag: '--quiet-period <duration>',
+    env: 'LAYERWARDEN_QUIET_PERIOD',
+    help: 'busy this long after a pull or container start (default 5m)',
+    parse: (t) => parseDuration(t),
+    expects: 'a duration like 5m',
+    fallback: () => 300_000,
+  }),
+  spec({
+    key: 'runStack',
+    flag: '--run-stack <regex>',
+    env: 'LAYERWARDEN_RUN_STACK',
+    help: 'stacks that count as runs (default: all)',
+    parse: regex,
+    expects: 'a regular expression',
+    fallback: () => /.*/,
+  }),
+  spec({
+    key: 'ignoreStack',
+    flag: '--ignore-stack <regex>',
+    env: 'LAYERWARDEN_IGNORE_STACK',
+    help: 'stacks that never count as runs (permanent infrastructure)',
+    parse: regex,
+    expects: 'a regular expression',
+    fallback: () => undefined,
+  }),
+  spec({
+    key: 'listen',
+    flag: '--listen <host:port>',
+    env: 'LAYERWARDEN_LISTEN',
+    help: 'serve /healthz, /metrics and /v1/status (off by default)',
+    parse: hostPort,
+    expects: 'host:port',
+    fallback: () => undefined,
+  }),
+  spec({
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: 'LAYERWARDEN_LOG_LEVEL',
+    help: `log level (${LOG_LEVELS.join(', ')}; default info)`,
+    parse: (t) => (LOG_LEVELS.includes(t as LogLevel) ? (t as LogLevel) : undefined),
+    expects: LOG_LEVELS.join('|'),
+    fallback: () => 'info' as LogLevel,
+  }),
+  spec({
+    key: 'logFile',
+    flag: '--log-file <path>',
+    env: 'LAYERWARDEN_LOG_FILE',
+    help: 'write the log stream to this file (reopened on SIGHUP)',
+    parse: nonEmpty,
+    expects: 'a path',
+    fallback: () => undefined,
+  }),
+  spec({
+    key: 'resyncMs',
+    flag: '--resync <duration>',
+    env: 'LAYERWARDEN_RESYNC',
+    help: 'periodic full re-list and diff (default 5m)',
+    parse: positiveDuration,
+    expects: 'a duration like 5m',
+    fallback: () => 300_000,
+  }),
+  spec({
+    key: 'pullBudget',
+    flag: '--pull-budget <count>',
+    env: 'LAYERWARDEN_PULL_BUDGET',
+    help: 'pulls per registry per 6h before a warning (default 200)',
+    parse: (t) => (/^\d+$/.test(t) && Number(t) > 0 ? Number(t) : undefined),
+    expects: 'a positive whole number',
+    fallback: () => 200,
+  }),
+] as const;

@@ -1,0 +1,37 @@
+import pino, { type Logger } from 'pino';
+import type { Note } from '../model/types.js';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+export interface LogTarget {
+  /** `-` or undefined: stdout; `stderr`: standard error; otherwise a file path (appended, reopened on SIGHUP). */
+  file?: string;
+  level: LogLevel;
+}
+
+/** A pino logger writing NDJSON records; every audited record carries a stable `event` name. */
+export function createLogger(target: LogTarget): { logger: Logger; reopen: () => void; flush: () => void } {
+  const dest =
+    target.file === undefined || target.file === '-'
+      ? pino.destination({ dest: 1, sync: false })
+      : target.file === 'stderr'
+        ? pino.destination({ dest: 2, sync: false })
+        : pino.destination({ dest: target.file, sync: false, mkdir: true, append: true });
+  const logger = pino(
+    {
+      level: target.level,
+      base: { name: 'layerwarden' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    dest,
+  );
+  return { logger, reopen: () => dest.reopen(), flush: () => dest.flushSync() };
+}
+
+/** Writes a reducer note as a log record at its level. */
+export function logNote(logger: Logger, note: Note): void {
+  const { level = 'info', event, ...fields } = note;
+  logger[level]({ event, ...fields }, event);
+}
