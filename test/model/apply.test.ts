@@ -47,7 +47,8 @@ describe('apply: snapshots', () => {
     assert.equal(model.layers.get('L1'), 1);
     assert.equal(model.layers.has('L2'), false);
     const resync = notes.find((n) => n.event === 'model.resync');
-    assert.deepEqual((resync?.drift as { images: unknown }).images, { added: 0, removed: 1, changed: 0 });
+    assert.ok(resync);
+    assert.deepEqual((resync.drift as { images: unknown }).images, { added: 0, removed: 1, changed: 0 });
     const eviction = notes.find((n) => n.event === 'eviction');
     assert.equal(eviction?.image, 'sha256:a');
     assert.equal(eviction?.freedBytes, 1000, 'only L2 was unique to the image');
