@@ -248,11 +248,22 @@ cmd_signal() {
 
 # Every live process whose command line mentions DIR: dockerd, containerd, shims, registry.
 our_pids() {
-  local dir=$1 p
-  for p in /proc/[0-9]*; do
-    p=${p#/proc/}
-    [[ "$p" == "$$" || "$p" == "$BASHPID" ]] && continue
+  local dir=$1 f p
+  local ancestors=" $(ancestor_pids) "
+  for f in $(grep -lsF -- "$dir/" /proc/[0-9]*/cmdline); do
+    p=${f#/proc/}
+    p=${p%/cmdline}
+    [[ "$ancestors" == *" $p "* ]] && continue
     ours "$p" "$dir" && echo "$p"
+  done
+}
+
+# This shell and its ancestors: their command lines may name DIR too, and must survive a stop.
+ancestor_pids() {
+  local p=$BASHPID
+  while [[ -n "$p" && "$p" != 0 ]]; do
+    printf '%s ' "$p"
+    p=$(sed -e 's/^.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f2)
   done
 }
 

@@ -52,6 +52,9 @@ export interface BuildOptions {
   /** `classic` (default) runs the legacy builder through the CLI; `buildkit` posts to /build?version=2
    * (the CLI has no buildx plugin here). */
   builder?: 'classic' | 'buildkit';
+  /** RUN steps after the COPY layers (each adds a layer; the classic builder runs them in intermediate
+   * containers, with no network). */
+  run?: string[];
 }
 export type LayerOutcome = 'Pull complete' | 'Already exists';
 export interface PullResult {
@@ -165,7 +168,9 @@ export async function startEngine(): Promise<Engine> {
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  const work = await mkdtemp(path.join(os.tmpdir(), 'lw-work-'));
+  // Build contexts and scratch files: a sibling of the data-root, never a parent (ENGINE-FACTS 24).
+  const work = path.join(dir, 'work');
+  await mkdir(work);
   const engine = new Engine(dir, work, env);
   liveEngines.add(engine);
   return engine;
@@ -281,7 +286,6 @@ export class Engine {
     await engineScript(['stop', this.dir]);
     this.stopped = true;
     liveEngines.delete(this);
-    await rm(this.work, { recursive: true, force: true });
   }
 
   /** `lw-base:latest`: busybox and its applets, CMD /bin/idle, made by `docker import` (again if a test
@@ -323,6 +327,7 @@ export class Engine {
       await utimes(src, FIXED_MTIME, FIXED_MTIME);
       lines.push(`COPY files/${rel} /${rel}`);
     }
+    for (const cmd of opts.run ?? []) lines.push(`RUN ${cmd}`);
     for (const [k, v] of Object.entries(opts.labels ?? {}))
       lines.push(`LABEL ${JSON.stringify(k)}=${JSON.stringify(v)}`);
     await writeFile(path.join(ctx, 'Dockerfile'), `${lines.join('\n')}\n`);
