@@ -126,7 +126,10 @@ async function docker(engine: Engine, rec: Recording, args: string[], mayFail = 
   const startedNano = nowNano();
   const r = await engine.docker(args);
   const s: Step = { step: `docker ${args.join(' ')}`, code: r.code, startedNano, endedNano: nowNano() };
-  if (r.code !== 0) s.stderr = r.stderr.trim().split('\n').slice(-1)[0] ?? '';
+  if (r.code !== 0) {
+    const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('WARNING:'));
+    s.stderr = lines.at(-1) ?? '';
+  }
   rec.steps.push(s);
   if (r.code !== 0 && !mayFail) throw new Error(`${s.step}: ${r.stderr.trim()}`);
   return r.stdout.trim();
