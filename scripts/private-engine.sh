@@ -244,6 +244,27 @@ cmd_signal() {
   pid=$(dockerd_pid "$dir")
   ours "$pid" "$dir" || die "dockerd is not running"
   kill "-$sig" "$pid"
+  # kill returns before every thread has stopped (or resumed): a request sent at once could still be
+  # served. Wait until all threads show the new state.
+  local deadline=$((SECONDS + 10))
+  until all_threads "$pid" "$sig"; do
+    ((SECONDS >= deadline)) && die "dockerd $pid did not reach SIG$sig state"
+    sleep 0.01
+  done
+}
+
+# True when every thread of PID is stopped (STOP) or none is (CONT).
+all_threads() {
+  local pid=$1 sig=$2 f state
+  for f in /proc/"$pid"/task/*/stat; do
+    state=$(sed -e 's/^.*) //' "$f" 2>/dev/null | cut -d' ' -f1)
+    [[ -z "$state" ]] && continue
+    if [[ "$sig" == STOP ]]; then
+      [[ "$state" == T || "$state" == t ]] || return 1
+    else
+      [[ "$state" != T ]] || return 1
+    fi
+  done
 }
 
 # Every live process whose command line mentions DIR: dockerd, containerd, shims, registry.
