@@ -52,7 +52,10 @@ const regex = (t: string) => {
 const hostPort = (t: string) => {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(t);
   const port = Number(m?.[2]);
-  return m && port > 0 && port < 65536 ? { host: (m[1] as string).replace(/^\[|\]$/g, ''), port } : undefined;
+  // Port 0 asks the kernel for a free port (the startup line says which): tests run several agents at once.
+  return m && port >= 0 && port < 65536
+    ? { host: (m[1] as string).replace(/^\[|\]$/g, ''), port }
+    : undefined;
 };
 const positiveDuration = (t: string) => {
   const ms = parseDuration(t);
@@ -185,7 +188,7 @@ export const OPTION_SPECS = [
     key: 'listen',
     flag: '--listen <host:port>',
     env: 'LAYERWARDEN_LISTEN',
-    help: 'serve /healthz, /metrics and /v1/status (off by default)',
+    help: 'serve /healthz, /metrics and /v1/status, e.g. 127.0.0.1:9465 (off by default)',
     parse: hostPort,
     expects: 'host:port',
     fallback: () => undefined,
