@@ -42,6 +42,14 @@ export function createTickCounters(registry: Registry) {
     'registry',
   ]);
 
+  // Known label values start at 0, so a rate() or an absent() alert works before the first occurrence.
+  for (const cls of ['cold', 'partial', 'warm', 'unknown']) pulls.inc({ class: cls }, 0);
+  for (const kind of ['downloaded', 'reused']) pullBytes.inc({ kind }, 0);
+  for (const by of ['layerwarden', 'external'])
+    for (const during_run of ['true', 'false']) evictions.inc({ by, during_run }, 0);
+  for (const outcome of ['completed', 'dry-run', 'aborted', 'gated', 'skipped'])
+    pruneRuns.inc({ outcome }, 0);
+
   let connected = false;
   let lastPruneDoneAt: number | undefined;
   /** Bytes counted from prune.removed in the current run, so prune.done does not count them twice. */

@@ -210,7 +210,7 @@ describe('agent metrics', () => {
     const b = setup();
     a.tick([pull('cold', 1, 0)]);
     assert.equal(sampleValue(await a.scrape(), 'layerwarden_pulls_total', { class: 'cold' }), 1);
-    assert.equal(sampleValue(await b.scrape(), 'layerwarden_pulls_total', { class: 'cold' }), undefined);
+    assert.equal(sampleValue(await b.scrape(), 'layerwarden_pulls_total', { class: 'cold' }), 0);
   });
 
   it('never throws on records of an unknown shape', async () => {
