@@ -59,12 +59,24 @@ describe('configuration precedence: flag > env > file > default', () => {
     assert.throws(() => resolveConfig({ listen: 'nowhere' }, {}), configError(/--listen: "nowhere"/));
   });
 
-  it('accepts port 0 for --listen (a free port) and an IPv6 host in brackets', () => {
+  it('reads --listen as [host:]port: loopback unless a host is named, 0 for a free port, IPv6 in brackets', () => {
     assert.deepEqual(resolveConfig({ listen: '127.0.0.1:0' }, {}).config.listen, {
       host: '127.0.0.1',
       port: 0,
     });
     assert.deepEqual(resolveConfig({ listen: '[::1]:9465' }, {}).config.listen, { host: '::1', port: 9465 });
+    for (const bare of ['9465', ':9465'])
+      assert.deepEqual(
+        resolveConfig({ listen: bare }, {}).config.listen,
+        { host: '127.0.0.1', port: 9465 },
+        bare,
+      );
+    assert.deepEqual(resolveConfig({ listen: '0.0.0.0:9465' }, {}).config.listen, {
+      host: '0.0.0.0',
+      port: 9465,
+    });
+    for (const bad of ['host:', 'a:b:9465', '127.0.0.1:70000', ''])
+      assert.throws(() => resolveConfig({ listen: bad || ' ' }, {}), /--listen/, bad);
   });
 });
 
