@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { readConfigFile } from '../config/file.js';
 import type { Config, OptionSpec } from '../config/options.js';
 import { OPTION_SPECS } from '../config/options.js';
 import { type Resolved, resolveConfig } from '../config/resolve.js';
@@ -10,6 +11,10 @@ import type { IdlePolicy } from '../model/idle.js';
 
 /** Adds every shared option to a command; values are validated in `resolveConfig`, so env and file get the same checks. */
 export function withSharedOptions(cmd: Command): Command {
+  cmd.option(
+    '--config <path>',
+    'read options from this JSON file (flags and env win) [env LAYERWARDEN_CONFIG]',
+  );
   for (const s of OPTION_SPECS as readonly OptionSpec[]) {
     cmd.option(s.flag, `${s.help} [env ${s.env}]`, (value: string) => {
       if (s.parse(value) === undefined) throw new InvalidArgumentError(`expected ${s.expects}`);
@@ -19,8 +24,28 @@ export function withSharedOptions(cmd: Command): Command {
   return cmd;
 }
 
-export function configFrom(opts: Record<string, unknown>): Resolved {
-  return resolveConfig(opts, process.env);
+/** Where the config file came from, when there is one. */
+export interface ConfigFileRef {
+  path: string;
+  source: 'flag' | 'env';
+}
+
+/**
+ * The effective configuration of a command: flags > `LAYERWARDEN_*` > config file (`--config` or
+ * `LAYERWARDEN_CONFIG`) > default. A bad file or value is a one-line `config` error (exit 2).
+ */
+export function configFrom(
+  opts: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Resolved & { configFile?: ConfigFileRef } {
+  const configFile: ConfigFileRef | undefined =
+    typeof opts.config === 'string' && opts.config !== ''
+      ? { path: opts.config, source: 'flag' }
+      : env.LAYERWARDEN_CONFIG
+        ? { path: env.LAYERWARDEN_CONFIG, source: 'env' }
+        : undefined;
+  const file = configFile ? readConfigFile(configFile.path) : {};
+  return { ...resolveConfig(opts, env, file), ...(configFile && { configFile }) };
 }
 
 export function idlePolicy(config: Config): IdlePolicy {

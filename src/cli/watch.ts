@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { startAgent } from '../agent/agent.js';
+import { serveAgent } from '../agent/serve.js';
 import { parseDuration } from '../config/duration.js';
 import { createDockerodePort } from '../docker/dockerode-port.js';
 import { createLogger } from '../log/logger.js';
 import { loadState } from '../state/state-file.js';
+import { runUntilStopped } from './lifecycle.js';
 import { action, configFrom, idlePolicy, withSharedOptions } from './shared.js';
 
 export function watchCommand(program: Command): void {
@@ -31,53 +33,28 @@ export function watchCommand(program: Command): void {
       const { state, warning, movedTo } = await loadState(config.stateFile, now);
       if (warning) logger.warn({ event: 'state.moved', reason: warning, to: movedTo }, 'state.moved');
       const port = createDockerodePort(config.dockerHost);
-      const agent = startAgent({ config, port, logger, state, policy: idlePolicy(config) });
-      logger.info(
-        {
-          event: 'agent.start',
-          dockerHost: config.dockerHost,
-          stateFile: config.stateFile,
-          log: config.logFile ?? 'stdout',
-          prune: opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on',
+      const policy = idlePolicy(config);
+      const agent = startAgent({ config, port, logger, state, policy });
+      const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
+      const served = await serveAgent({ agent, config, logger, policy, prune, processMetrics: true }).catch(
+        async (err: unknown) => {
+          await agent.stop();
+          flush();
+          throw err;
         },
-        `layerwarden watching ${config.dockerHost}; log to ${config.logFile ?? 'stdout'}; state in ${config.stateFile}`,
       );
+      // The log stream may be a file: say where on the terminal too.
+      if (config.logFile) process.stderr.write(`${served.startLine}\n`);
 
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (why: string) => {
-          if (stopping) {
-            // A second signal: the operator means it.
-            process.exitCode = 130;
-            flush();
-            process.exit();
-          }
-          stopping = true;
-          logger.info({ event: 'agent.stop', reason: why }, 'agent.stop');
-          const hard = setTimeout(() => {
-            logger.error({ event: 'agent.stop-timeout' }, 'agent.stop-timeout');
-            flush();
-            process.exit(1);
-          }, 10_000);
-          hard.unref();
-          agent.stop().finally(() => {
-            flush();
-            process.off('SIGINT', onInt);
-            process.off('SIGTERM', onTerm);
-            process.off('SIGHUP', onHup);
-            if (timer) clearTimeout(timer);
-            clearTimeout(hard);
-            resolve();
-          });
-        };
-        const onInt = () => stop('SIGINT');
-        const onTerm = () => stop('SIGTERM');
-        const onHup = () => reopen();
-        process.on('SIGINT', onInt);
-        process.on('SIGTERM', onTerm);
-        process.on('SIGHUP', onHup);
-        const timer =
-          typeof opts.for === 'number' ? setTimeout(() => stop('--for elapsed'), opts.for) : undefined;
+      await runUntilStopped({
+        logger,
+        flush,
+        reopen,
+        ...(typeof opts.for === 'number' && { forMs: opts.for }),
+        stop: async () => {
+          await served.close();
+          await agent.stop();
+        },
       });
     }),
   );

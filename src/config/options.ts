@@ -50,9 +50,13 @@ const regex = (t: string) => {
   }
 };
 const hostPort = (t: string) => {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(t);
+  // A bare port (`9465` or `:9465`) binds loopback: nothing is exposed unless a host is named.
+  const m = /^(?:(\[[^\]]+\]|[^:]+)?:)?(\d{1,5})$/.exec(t.trim());
   const port = Number(m?.[2]);
-  return m && port > 0 && port < 65536 ? { host: (m[1] as string).replace(/^\[|\]$/g, ''), port } : undefined;
+  // Port 0 asks the kernel for a free port (the startup line says which): tests run several agents at once.
+  return m && port >= 0 && port < 65536
+    ? { host: (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port }
+    : undefined;
 };
 const positiveDuration = (t: string) => {
   const ms = parseDuration(t);
@@ -183,11 +187,11 @@ export const OPTION_SPECS = [
   }),
   spec({
     key: 'listen',
-    flag: '--listen <host:port>',
+    flag: '--listen <[host:]port>',
     env: 'LAYERWARDEN_LISTEN',
-    help: 'serve /healthz, /metrics and /v1/status (off by default)',
+    help: 'serve /healthz, /metrics and /v1/status, e.g. 127.0.0.1:9465; a bare port binds 127.0.0.1 (off by default)',
     parse: hostPort,
-    expects: 'host:port',
+    expects: '[host:]port, e.g. 127.0.0.1:9465',
     fallback: () => undefined,
   }),
   spec({

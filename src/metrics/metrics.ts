@@ -1,0 +1,201 @@
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { BusyReason, IdleAnswer } from '../model/idle.js';
+import type { Model } from '../model/types.js';
+import type { DiskReading } from '../prune/gates.js';
+import type { Tick } from '../streams/model-loop.js';
+import { createTickCounters } from './tick-counters.js';
+
+/** What the gauges read on each scrape: live values, never a copy taken at start. */
+export interface MetricsSources {
+  model(): Model | undefined;
+  /** A fresh idle answer (undefined before the first tick). */
+  idle(): IdleAnswer | undefined;
+  queueDepth(): number;
+  /** The filesystem holding the Docker root; read on scrape (one statfs), undefined before the first list. */
+  disk(): Promise<DiskReading | undefined>;
+  /** Last prune run and next boundary (ms since the epoch) with its schedule; undefined when unknown or off. */
+  prune(): { lastRunAt?: number; nextBoundary?: number; schedule?: string; tz?: string };
+  /** Pulls per registry per window before a warning (`--pull-budget`). */
+  pullBudget: number;
+}
+
+export interface AgentMetrics {
+  registry: Registry;
+  /** Counts what one tick says happened (events, pulls, evictions, resyncs, prune records). */
+  observe(tick: Tick): void;
+  /** The Prometheus text exposition. */
+  render(): Promise<string>;
+  contentType: string;
+}
+
+const BUSY_REASONS: readonly BusyReason['reason'][] = [
+  'out-of-sync',
+  'run-stack-live',
+  'service-converging',
+  'service-stuck',
+  'recent-pull',
+  'recent-container-start',
+];
+
+/**
+ * The agent's metrics in a registry of its own (several agents can run in one process, as in tests).
+ * Counters are fed from the ticks; gauges read the live model, idle answer, disk and schedule on scrape.
+ */
+export function createAgentMetrics(
+  sources: MetricsSources,
+  opts: { processMetrics?: boolean } = {},
+): AgentMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const counters = createTickCounters(registry);
+  const bool = (v: boolean | undefined) => (v ? 1 : 0);
+
+  new Gauge({
+    name: 'layerwarden_stream_connected',
+    help: 'The engine events stream is connected (1) or not (0)',
+    registers,
+    collect() {
+      this.set(bool(sources.model()?.sync.connected));
+    },
+  });
+  new Gauge({
+    name: 'layerwarden_model_in_sync',
+    help: 'A full list was applied since the last connect (1) or not (0)',
+    registers,
+    collect() {
+      this.set(bool(sources.model()?.sync.inSync));
+    },
+  });
+  new Gauge({
+    name: 'layerwarden_model_objects',
+    help: 'Objects held by the live model, by kind',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      const m = sources.model();
+      this.set({ kind: 'images' }, m?.images.size ?? 0);
+      this.set({ kind: 'layers' }, m?.layers.size ?? 0);
+      this.set({ kind: 'containers' }, m?.containers.size ?? 0);
+      this.set({ kind: 'services' }, m?.services.size ?? 0);
+      this.set({ kind: 'live_stacks' }, m?.liveStacks.size ?? 0);
+      this.set({ kind: 'pending_pulls' }, m?.pendingPulls.size ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'layerwarden_idle',
+    help: 'The host is idle (1) or busy (0) as the prune gate sees it',
+    registers,
+    collect() {
+      this.set(bool(sources.idle()?.idle));
+    },
+  });
+  new Gauge({
+    name: 'layerwarden_busy_reasons',
+    help: 'Current busy reasons, by kind (0 for each kind when idle)',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      const answer = sources.idle();
+      for (const reason of BUSY_REASONS)
+        this.set({ reason }, answer?.busy.filter((b) => b.reason === reason).length ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'layerwarden_refresh_queue_depth',
+    help: 'Lists and inspects waiting to run (coalesced by key)',
+    registers,
+    collect() {
+      this.set(sources.queueDepth());
+    },
+  });
+
+  // One statfs per scrape, shared by the disk gauges (the registry collects them concurrently).
+  let diskRead: { at: number; reading: Promise<DiskReading | undefined> } | undefined;
+  const disk = () => {
+    const now = Date.now();
+    if (!diskRead || now - diskRead.at > 1000) diskRead = { at: now, reading: sources.disk() };
+    return diskRead.reading;
+  };
+  new Gauge({
+    name: 'layerwarden_disk_reading_ok',
+    help: 'The disk holding the Docker root could be read (1); unknown (0) never lets a prune fire',
+    registers,
+    async collect() {
+      this.set(bool((await disk())?.ok));
+    },
+  });
+  // prom-client writes NaN as "Nan", which strict parsers refuse: an unknown value is no sample at all.
+  new Gauge({
+    name: 'layerwarden_disk_used_percent',
+    help: 'Usage of the filesystem holding the Docker root, like df (no sample while unknown)',
+    labelNames: ['path'],
+    registers,
+    async collect() {
+      this.reset();
+      const d = await disk();
+      if (d?.ok) this.set({ path: d.path }, d.usedPercent);
+    },
+  });
+  new Gauge({
+    name: 'layerwarden_disk_bytes',
+    help: 'Used and free (for unprivileged writers) bytes of the filesystem holding the Docker root',
+    labelNames: ['path', 'kind'],
+    registers,
+    async collect() {
+      this.reset();
+      const d = await disk();
+      if (!d?.ok) return;
+      this.set({ path: d.path, kind: 'used' }, d.usedBytes);
+      this.set({ path: d.path, kind: 'free' }, d.freeBytes);
+    },
+  });
+
+  new Gauge({
+    name: 'layerwarden_prune_last_run_timestamp_seconds',
+    help: 'When the last prune ran, seconds since the epoch (0: never)',
+    registers,
+    collect() {
+      const last = [sources.prune().lastRunAt, counters.lastPruneDoneAt()].filter((t) => t !== undefined);
+      this.set(last.length > 0 ? Math.max(...last) / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'layerwarden_prune_next_boundary_timestamp_seconds',
+    help: 'The next prune schedule boundary, seconds since the epoch (no sample: prune off)',
+    labelNames: ['schedule', 'tz'],
+    registers,
+    collect() {
+      this.reset();
+      const { nextBoundary, schedule, tz } = sources.prune();
+      if (nextBoundary !== undefined)
+        this.set({ schedule: schedule ?? '', tz: tz ?? '' }, nextBoundary / 1000);
+    },
+  });
+  new Gauge({
+    name: 'layerwarden_registry_pull_budget',
+    help: 'Pulls per registry per window before a budget warning (--pull-budget)',
+    registers,
+    collect() {
+      this.set(sources.pullBudget);
+    },
+  });
+  new Gauge({
+    name: 'layerwarden_registry_pulls_in_window',
+    help: `Pulls per registry in the last ${counters.budgetWindowMs / 3_600_000} h, against the budget`,
+    labelNames: ['registry'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [registry, n] of counters.pullsInWindow(Date.now())) this.set({ registry }, n);
+    },
+  });
+
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'layerwarden_' });
+
+  return {
+    registry,
+    observe: counters.observe,
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { EngineEvent } from '../../src/docker/types.js';
+import { createAgentMetrics, type MetricsSources } from '../../src/metrics/metrics.js';
+import { BUDGET_WINDOW_MS } from '../../src/metrics/tick-counters.js';
+import { createModel } from '../../src/model/create.js';
+import type { IdleAnswer } from '../../src/model/idle.js';
+import type { Model, ModelInput, Note } from '../../src/model/types.js';
+import type { DiskReading } from '../../src/prune/gates.js';
+import type { Tick } from '../../src/streams/model-loop.js';
+import { parsePrometheusText, sampleValue } from './prom-text.js';
+
+const T0 = Date.parse('2025-06-01T10:00:00Z');
+
+function setup(over: Partial<MetricsSources> = {}) {
+  const model: Model = createModel();
+  let idle: IdleAnswer | undefined;
+  const sources: MetricsSources = {
+    model: () => model,
+    idle: () => idle,
+    queueDepth: () => 3,
+    disk: async () => undefined,
+    prune: () => ({}),
+    pullBudget: 200,
+    ...over,
+  };
+  const metrics = createAgentMetrics(sources);
+  const tick = (notes: Note[], input: ModelInput = { kind: 'stream.up', attempt: 0 }, at = T0): void =>
+    metrics.observe({ at, input, step: { notes, wants: [] }, model } as Tick);
+  const scrape = async () => parsePrometheusText(await metrics.render());
+  return { model, metrics, tick, scrape, setIdle: (a: IdleAnswer) => (idle = a) };
+}
+
+const event = (type: EngineEvent['type'], action: string): ModelInput => ({
+  kind: 'event',
+  event: {
+    type,
+    action,
+    actorId: 'x',
+    attributes: {},
+    scope: 'local',
+    timeMs: T0,
+    timeNano: '0',
+  } as EngineEvent,
+});
+const pull = (cls: string, downloaded: number, reused: number, registry = '127.0.0.1:5000'): Note => ({
+  event: 'pull',
+  ref: `${registry}/a:1`,
+  registry,
+  class: cls,
+  bytes: { downloaded, reused, known: true },
+});
+
+describe('agent metrics', () => {
+  it('renders valid Prometheus text from a fresh registry, with a content type', async () => {
+    const { metrics, scrape } = setup();
+    assert.match(metrics.contentType, /^text\/plain; version=0\.0\.4/);
+    const exp = await scrape();
+    assert.equal(exp.types.get('layerwarden_pulls_total'), 'counter');
+    assert.equal(exp.types.get('layerwarden_idle'), 'gauge');
+    assert.equal(sampleValue(exp, 'layerwarden_refresh_queue_depth'), 3);
+    assert.equal(sampleValue(exp, 'layerwarden_stream_connected'), 0);
+    assert.equal(sampleValue(exp, 'layerwarden_disk_used_percent'), undefined, 'unknown disk: no sample');
+    assert.equal(sampleValue(exp, 'layerwarden_disk_reading_ok'), 0);
+    assert.equal(sampleValue(exp, 'layerwarden_prune_last_run_timestamp_seconds'), 0, 'never');
+    assert.equal(sampleValue(exp, 'layerwarden_prune_next_boundary_timestamp_seconds'), undefined);
+  });
+
+  it('counts events by type, stream losses and reconnects, resyncs and their drift', async () => {
+    const { tick, scrape } = setup();
+    tick([{ event: 'stream.up', attempt: 0 }]);
+    tick([], event('image', 'pull'));
+    tick([], event('container', 'start'));
+    tick([], event('container', 'die'));
+    tick([{ event: 'model.resync', reason: 'start', initial: true, driftTotal: 0 }]);
+    tick([{ event: 'stream.down', reason: 'ECONNRESET', retryInMs: 1000, attempt: 1 }]);
+    tick([{ event: 'stream.up', attempt: 1 }]);
+    tick([
+      {
+        event: 'model.resync',
+        reason: 'reconnect',
+        initial: false,
+        driftTotal: 4,
+        drift: {
+          images: { added: 1, removed: 2, changed: 0 },
+          containers: { added: 0, removed: 0, changed: 1 },
+          services: { added: 0, removed: 0, changed: 0 },
+        },
+      },
+    ]);
+    const exp = await scrape();
+    assert.equal(sampleValue(exp, 'layerwarden_events_total', { type: 'container' }), 2);
+    assert.equal(sampleValue(exp, 'layerwarden_events_total', { type: 'image' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_stream_disconnects_total'), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_stream_reconnects_total'), 1, 'the first connect is not one');
+    assert.equal(sampleValue(exp, 'layerwarden_resyncs_total', { reason: 'start' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_resyncs_total', { reason: 'reconnect' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_resync_drift_total', { kind: 'images' }), 3);
+    assert.equal(sampleValue(exp, 'layerwarden_resync_drift_total', { kind: 'containers' }), 1);
+  });
+
+  it('counts pulls by class with bytes downloaded and reused, and pulls per registry in the window', async () => {
+    const { tick, scrape } = setup({ pullBudget: 7 });
+    tick([pull('cold', 1000, 0)], undefined, Date.now() - BUDGET_WINDOW_MS - 60_000); // outside the window
+    tick([pull('partial', 300, 700)]);
+    tick([pull('warm', 0, 1000), pull('warm', 0, 1000, 'registry.example')], undefined, Date.now());
+    const exp = await scrape();
+    assert.equal(sampleValue(exp, 'layerwarden_pulls_total', { class: 'cold' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_pulls_total', { class: 'partial' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_pulls_total', { class: 'warm' }), 2);
+    assert.equal(sampleValue(exp, 'layerwarden_pull_bytes_total', { kind: 'downloaded' }), 1300);
+    assert.equal(sampleValue(exp, 'layerwarden_pull_bytes_total', { kind: 'reused' }), 2700);
+    assert.equal(sampleValue(exp, 'layerwarden_registry_pull_budget'), 7);
+    assert.equal(
+      sampleValue(exp, 'layerwarden_registry_pulls_in_window', { registry: '127.0.0.1:5000' }),
+      1,
+      'the cold pull left the window; the partial one (T0 is older than 6 h) too',
+    );
+    assert.equal(
+      sampleValue(exp, 'layerwarden_registry_pulls_in_window', { registry: 'registry.example' }),
+      1,
+    );
+  });
+
+  it('counts evictions by actor and during runs, and prune records by outcome', async () => {
+    const { tick, scrape } = setup();
+    tick([{ event: 'eviction', by: 'external', duringRun: true, image: 'sha256:a' }]);
+    tick([{ event: 'eviction', by: 'external', duringRun: false, image: 'sha256:b' }]);
+    tick([{ event: 'eviction', by: 'layerwarden', duringRun: false, image: 'sha256:c' }]);
+    tick([{ event: 'prune.decision', fired: false, gates: {} }]);
+    tick([{ event: 'prune.decision', fired: true, gates: {} }]);
+    tick([{ event: 'prune.removed', kind: 'image', id: 'sha256:c', bytes: 5000 }]);
+    tick([{ event: 'prune.removed', kind: 'container', id: 'c1', bytes: 10 }]);
+    tick([{ event: 'prune.done', removed: 2, reclaimedBytes: 5010 }], undefined, T0 + 5000);
+    tick([{ event: 'prune.decision', fired: true, gates: {} }]);
+    tick([{ event: 'prune.aborted', reason: 'run started' }]);
+    tick([{ event: 'prune.skipped', reason: 'window closed while busy', boundary: T0 }]);
+    const exp = await scrape();
+    assert.equal(sampleValue(exp, 'layerwarden_evictions_total', { by: 'external', during_run: 'true' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_evictions_total', { by: 'external' }), 2);
+    assert.equal(sampleValue(exp, 'layerwarden_evictions_total', { by: 'layerwarden' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_prune_runs_total', { outcome: 'gated' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_prune_runs_total', { outcome: 'completed' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_prune_runs_total', { outcome: 'aborted' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_prune_runs_total', { outcome: 'skipped' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_prune_removed_total', { kind: 'image' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_prune_reclaimed_bytes_total'), 5010, 'not counted twice');
+    assert.equal(sampleValue(exp, 'layerwarden_prune_last_run_timestamp_seconds'), (T0 + 5000) / 1000);
+  });
+
+  it('reads gauges on scrape: model sizes, idle and busy reasons, disk, schedule', async () => {
+    const disk: DiskReading = {
+      path: '/var/lib/docker',
+      ok: true,
+      usedPercent: 81.5,
+      usedBytes: 815,
+      totalBytes: 1000,
+      freeBytes: 185,
+    };
+    let reads = 0;
+    const { model, scrape, setIdle } = setup({
+      disk: async () => {
+        reads++;
+        return disk;
+      },
+      prune: () => ({
+        lastRunAt: T0 - 86_400_000,
+        nextBoundary: T0 + 3_600_000,
+        schedule: '0 0 * * *',
+        tz: 'UTC',
+      }),
+    });
+    model.sync = { connected: true, inSync: true, lastResyncAt: T0 };
+    model.layers.set('sha256:l1', 1).set('sha256:l2', 2);
+    setIdle({
+      idle: false,
+      busy: [
+        { reason: 'run-stack-live', stack: 'ci-1', kind: 'swarm', since: 'x' },
+        { reason: 'run-stack-live', stack: 'ci-2', kind: 'compose', since: 'x' },
+        { reason: 'recent-pull', ref: 'a', at: 'x', quietUntil: 'y' },
+      ],
+    });
+    const exp = await scrape();
+    assert.equal(reads, 1, 'one statfs per scrape, shared by the disk gauges');
+    assert.equal(sampleValue(exp, 'layerwarden_stream_connected'), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_model_in_sync'), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_model_objects', { kind: 'layers' }), 2);
+    assert.equal(sampleValue(exp, 'layerwarden_idle'), 0);
+    assert.equal(sampleValue(exp, 'layerwarden_busy_reasons', { reason: 'run-stack-live' }), 2);
+    assert.equal(sampleValue(exp, 'layerwarden_busy_reasons', { reason: 'recent-pull' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_busy_reasons', { reason: 'service-converging' }), 0);
+    assert.equal(sampleValue(exp, 'layerwarden_disk_used_percent', { path: '/var/lib/docker' }), 81.5);
+    assert.equal(sampleValue(exp, 'layerwarden_disk_bytes', { kind: 'free' }), 185);
+    assert.equal(
+      sampleValue(exp, 'layerwarden_prune_next_boundary_timestamp_seconds', {
+        schedule: '0 0 * * *',
+        tz: 'UTC',
+      }),
+      (T0 + 3_600_000) / 1000,
+    );
+    assert.equal(sampleValue(exp, 'layerwarden_prune_last_run_timestamp_seconds'), (T0 - 86_400_000) / 1000);
+    setIdle({ idle: true, busy: [] });
+    const later = await scrape();
+    assert.equal(sampleValue(later, 'layerwarden_idle'), 1);
+    assert.equal(sampleValue(later, 'layerwarden_busy_reasons', { reason: 'run-stack-live' }), 0);
+  });
+
+  it('keeps two agents in one process apart (a registry each)', async () => {
+    const a = setup();
+    const b = setup();
+    a.tick([pull('cold', 1, 0)]);
+    assert.equal(sampleValue(await a.scrape(), 'layerwarden_pulls_total', { class: 'cold' }), 1);
+    assert.equal(sampleValue(await b.scrape(), 'layerwarden_pulls_total', { class: 'cold' }), 0);
+  });
+
+  it('never throws on records of an unknown shape', async () => {
+    const { tick, scrape } = setup();
+    tick([
+      { event: 'pull' },
+      { event: 'eviction' },
+      { event: 'model.resync', drift: 'odd' },
+      { event: 'prune.removed', bytes: 'many' },
+      { event: 'prune.done' },
+    ]);
+    const exp = await scrape();
+    assert.equal(sampleValue(exp, 'layerwarden_pulls_total', { class: 'unknown' }), 1);
+    assert.equal(sampleValue(exp, 'layerwarden_prune_reclaimed_bytes_total'), 0);
+  });
+});
