@@ -1,4 +1,4 @@
-import { liveRuns, type RunPolicy } from './stacks.js';
+import { isRun, liveRuns, type RunPolicy } from './stacks.js';
 import type { Model } from './types.js';
 
 export type BusyReason =
@@ -48,6 +48,9 @@ export function idleAnswer(model: Model, policy: IdlePolicy, now: number): IdleA
     if (s) busy.push({ reason: 'run-stack-live', stack, kind: s.kind, since: iso(s.since) });
   }
   for (const s of model.services.values()) {
+    // Infrastructure stacks (not runs, e.g. --ignore-stack) never hold the host busy, not even while they
+    // roll out: the agent's own global service would otherwise keep every manager busy.
+    if (s.stack && !isRun(policy, s.stack)) continue;
     const base = {
       service: s.name,
       ...(s.stack && { stack: s.stack }),

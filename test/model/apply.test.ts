@@ -242,6 +242,23 @@ describe('apply: services', () => {
     assert.equal(model.services.get('s-upd')?.state, 'stuck');
   });
 
+  it('does not hold the host busy for a converging service of an ignored stack', () => {
+    const model = synced();
+    run(model, [
+      [
+        T0,
+        {
+          kind: 'services',
+          services: [service('agent', 'lw:1', { stack: 'layerwarden', desired: 3, running: 1 })],
+          tasks: [],
+        },
+      ],
+    ]);
+    const ignoring = { ...idlePolicy, ignoreStack: /^layerwarden$/ };
+    assert.equal(idleAnswer(model, ignoring, T0 + 120_000).idle, true);
+    assert.equal(idleAnswer(model, idlePolicy, T0 + 120_000).idle, false);
+  });
+
   it('counts a stack with services that want tasks as live, and not one scaled to zero', () => {
     const model = synced();
     run(model, [
