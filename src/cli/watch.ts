@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { startAgent } from '../agent/agent.js';
+import { startBoundaryRunner } from '../agent/boundary-runner.js';
 import { parseDuration } from '../config/duration.js';
 import { createDockerodePort } from '../docker/dockerode-port.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, logNote } from '../log/logger.js';
 import { loadState } from '../state/state-file.js';
+import { pruneSettings, scheduleOf } from './prune-config.js';
 import { action, configFrom, idlePolicy, withSharedOptions } from './shared.js';
 
 export function watchCommand(program: Command): void {
@@ -23,6 +25,7 @@ export function watchCommand(program: Command): void {
   ).action(
     action(async (opts: Record<string, unknown>) => {
       const { config } = configFrom(opts);
+      const schedule = scheduleOf(config);
       const { logger, reopen, flush } = createLogger({
         level: config.logLevel,
         ...(config.logFile && { file: config.logFile }),
@@ -32,13 +35,27 @@ export function watchCommand(program: Command): void {
       if (warning) logger.warn({ event: 'state.moved', reason: warning, to: movedTo }, 'state.moved');
       const port = createDockerodePort(config.dockerHost);
       const agent = startAgent({ config, port, logger, state, policy: idlePolicy(config) });
+      const pruneMode = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
+      const runner = startBoundaryRunner({
+        agent,
+        port,
+        schedule,
+        policy: idlePolicy(config),
+        settings: pruneSettings(config),
+        mode: pruneMode,
+        log: (note) => logNote(logger, note),
+      });
+      // The prune first: one under way stops before its next removal, then the agent saves its state.
+      const stopAll = () => runner.stop().then(() => agent.stop());
       logger.info(
         {
           event: 'agent.start',
           dockerHost: config.dockerHost,
           stateFile: config.stateFile,
           log: config.logFile ?? 'stdout',
-          prune: opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on',
+          prune: pruneMode,
+          schedule: { cron: schedule.cron, tz: schedule.tz, windowMs: schedule.windowMs },
+          nextBoundary: new Date(runner.nextBoundary()).toISOString(),
         },
         `layerwarden watching ${config.dockerHost}; log to ${config.logFile ?? 'stdout'}; state in ${config.stateFile}`,
       );
@@ -60,7 +77,7 @@ export function watchCommand(program: Command): void {
             process.exit(1);
           }, 10_000);
           hard.unref();
-          agent.stop().finally(() => {
+          stopAll().finally(() => {
             flush();
             process.off('SIGINT', onInt);
             process.off('SIGTERM', onTerm);
