@@ -29,6 +29,7 @@ export function statusCommand(program: Command): void {
         lookbackMs: config.quietPeriodMs,
         savedClocks: clocksOf(state),
         ...(state.engineId && { savedEngineId: state.engineId }),
+        ...(info.systemTime !== undefined && { engineNow: info.systemTime }),
       });
       const disk = await readDisk(config.diskPath ?? info.dockerRootDir);
       const doc: StatusWithPrune = {

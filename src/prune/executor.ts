@@ -41,7 +41,10 @@ export interface Removed {
   kind: PrunedKind;
   id: string;
   refs: string[];
+  /** What the removal freed: an image's layers no other image holds; the engine's figure for the cache. */
   bytes: number;
+  /** The engine's size of an image (layers shared with other images included); 0 for the rest. */
+  size: number;
 }
 export interface Skipped {
   kind: PrunedKind;
@@ -177,7 +180,13 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
       continue;
     }
     const bytes = model ? freedBytes(model, candidate) : candidate.bytes;
-    const item: Removed = { kind: candidate.kind, id: candidate.id, refs: candidate.refs, bytes };
+    const item: Removed = {
+      kind: candidate.kind,
+      id: candidate.id,
+      refs: candidate.refs,
+      bytes,
+      size: candidate.bytes,
+    };
     if (req.dryRun) {
       result.wouldRemove.push(item);
       log({ event: 'prune.would-remove', ...ctx, ...item });
@@ -192,7 +201,7 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
 
   if (result.outcome === 'done' && (await settled())) {
     const { untilHours } = req.plan.buildCache;
-    const item: Removed = { kind: 'build-cache', id: `until=${untilHours}h`, refs: [], bytes: 0 };
+    const item: Removed = { kind: 'build-cache', id: `until=${untilHours}h`, refs: [], bytes: 0, size: 0 };
     if (req.dryRun) {
       // The engine alone knows which records are that old; a dry run cannot ask without pruning.
       log({ event: 'prune.would-remove', ...ctx, ...item, note: 'bytes known only to the engine' });
