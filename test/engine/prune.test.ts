@@ -296,7 +296,7 @@ describe('prune on a real engine', { timeout: 600_000 }, () => {
     process.stderr.write(`# deploy returned → prune aborted: ${abortedAfterMs.toFixed(0)} ms\n`);
   });
 
-  it('watch runs the schedule: a decision per boundary, the boundary saved, nextBoundary at start', async () => {
+  it('watch runs the schedule: a decision per boundary, the boundary saved; status shows the next boundary', async () => {
     const state = stateFile();
     const r = await cli(engine, [
       'watch',
@@ -324,5 +324,19 @@ describe('prune on a real engine', { timeout: 600_000 }, () => {
     const saved = JSON.parse(await readFile(state, 'utf8')) as { prune: { lastEvaluatedBoundary?: number } };
     assert.ok(saved.prune.lastEvaluatedBoundary !== undefined);
     assert.ok(boundaries.includes(new Date(saved.prune.lastEvaluatedBoundary).toISOString()));
+
+    const status = await cli(engine, [
+      'status',
+      '--json',
+      '--schedule',
+      '0 3 * * *',
+      '--tz',
+      'UTC',
+      ...common(state),
+    ]);
+    const doc = status.json();
+    assert.equal(typeof doc.candidates, 'number');
+    assert.match(String(doc.nextBoundary), /T03:00:00\.000Z$/);
+    assert.equal((doc.lastPrune as Rec).lastEvaluatedBoundary, saved.prune.lastEvaluatedBoundary);
   });
 });
