@@ -1,4 +1,4 @@
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { DockerPort } from '../docker/port.js';
 import { readDisk as readDiskAt } from '../host/disk.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
@@ -19,6 +19,7 @@ import {
 import type { RunningAgent } from './agent.js';
 import { nextQuietExpiry } from './idle-watch.js';
 import { createSettle } from './settle.js';
+import { createWakeTimer } from './wake-timer.js';
 
 export interface PruneSettings {
   minAgeMs: number;
@@ -43,11 +44,6 @@ export interface BoundaryRunnerOptions {
   /** After the engine's own prune held the lock: try again this much later, inside the window (default 5 min). */
   retryDelayMs?: number;
 }
-
-/** Never sleep longer than this, so a wall clock that jumps is noticed within the hour. */
-const MAX_SLEEP_MS = 3_600_000;
-/** Never wake sooner than this: no busy loop whatever the clock does. */
-const MIN_SLEEP_MS = 1_000;
 
 /**
  * The schedule in the resident agent: on every tick (and on a timer, never a busy loop) it asks whether
@@ -88,23 +84,11 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
   let open: Window | undefined;
   let checkAt = Number.NEGATIVE_INFINITY;
   let retry: (Window & { at: number }) | undefined;
-  let timer: Subscription | undefined;
-  let timerAt: number | undefined;
   const lastBusy = new Map<number, string[]>();
   let floor: number | undefined;
 
-  const arm = (at: number) => {
-    const now = scheduler.now();
-    const delay = Math.min(MAX_SLEEP_MS, Math.max(MIN_SLEEP_MS, at - now));
-    if (timer && timerAt !== undefined && timerAt <= now + delay && timerAt > now) return;
-    timer?.unsubscribe();
-    timerAt = now + delay;
-    timer = scheduler.schedule(() => {
-      timer = undefined;
-      timerAt = undefined;
-      consider();
-    }, delay);
-  };
+  const timer = createWakeTimer(scheduler, () => consider());
+  const arm = (at: number) => timer.wakeAt(at);
 
   const tryWindow = (window: Window, isRetry: boolean) => {
     const idle = idleNow();
@@ -158,7 +142,7 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
     }
     if (open && now >= open.boundary && now < open.closesAt) return tryWindow(open, false);
     if (!open && now < checkAt) {
-      if (!timer) arm(checkAt); // a capped sleep woke early: sleep on
+      if (!timer.pending()) arm(checkAt); // a capped sleep woke early: sleep on
       return;
     }
     if (floor === undefined && book.lastEvaluatedBoundary === undefined) {
@@ -228,7 +212,7 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
     async stop(): Promise<void> {
       stopping = true;
       sub.unsubscribe();
-      timer?.unsubscribe();
+      timer.cancel();
       await inFlight;
     },
   };

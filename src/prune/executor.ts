@@ -1,74 +1,14 @@
-import type { DockerPort } from '../docker/port.js';
-import type { IdleAnswer } from '../model/idle.js';
-import type { Model, ModelInput, Note } from '../model/types.js';
-import { belowLowWater, busyText, type DiskReading } from './gates.js';
-import { type Candidate, type Plan, type PrunePolicy, recheck } from './plan.js';
+import {
+  type Aborted,
+  type ExecuteRequest,
+  type ExecuteResult,
+  type ExecutorDeps,
+  emptyResult,
+  type Removed,
+} from './execute-types.js';
+import { guard } from './guard.js';
+import { recheck } from './plan.js';
 import { freedBytes, pruneBuildCache, type RemovalVerdict, removeItem } from './removal.js';
-
-/** The live model as the executor sees it: read fresh before every removal. */
-export interface LiveView {
-  model(): Model | undefined;
-  /** A fresh idle answer (computed at the call, not cached); undefined before the first list. */
-  idle(): IdleAnswer | undefined;
-  /** Feeds the model loop (the executor announces its own image removals). */
-  push(input: ModelInput): void;
-  /** Resolves once the model has applied what the engine has said so far, as far as can be known. */
-  settle(): Promise<{ ok: true } | { ok: false; reason: string }>;
-}
-
-export interface ExecutorDeps {
-  port: DockerPort;
-  live: LiveView;
-  /** Where `prune.*` records go (a logger in the agent, a list in tests). */
-  log: (note: Note) => void;
-  now: () => number;
-  readDisk: () => Promise<DiskReading>;
-}
-
-export interface ExecuteRequest {
-  plan: Plan;
-  policy: PrunePolicy;
-  dryRun: boolean;
-  diskLowPercent?: number;
-  /** Set by the caller to stop before the next removal (the agent is stopping). */
-  stopRequested?: () => boolean;
-  /** Copied into every record: `schedule` with its boundary, or `now`. */
-  context: { trigger: 'schedule' | 'now'; boundary?: string };
-}
-
-export type PrunedKind = Candidate['kind'] | 'build-cache';
-export interface Removed {
-  kind: PrunedKind;
-  id: string;
-  refs: string[];
-  /** What the removal freed: an image's layers no other image holds; the engine's figure for the cache. */
-  bytes: number;
-  /** The engine's size of an image (layers shared with other images included); 0 for the rest. */
-  size: number;
-}
-export interface Skipped {
-  kind: PrunedKind;
-  id: string;
-  reason: string;
-}
-export interface Aborted {
-  reason: string;
-  busy?: string[];
-  /** True when the same evaluation may be tried again later (the engine's own prune held the lock). */
-  retryable: boolean;
-}
-
-export interface ExecuteResult {
-  outcome: 'done' | 'aborted' | 'low-water' | 'refused';
-  removed: Removed[];
-  /** Dry run: what would have gone. */
-  wouldRemove: Removed[];
-  skipped: Skipped[];
-  alreadyGone: Array<{ kind: PrunedKind; id: string }>;
-  reclaimedBytes: number;
-  aborted?: Aborted;
-  durationMs: number;
-}
 
 /**
  * The only code that deletes. Single-flight: a call while a run is under way is refused with a log line.
@@ -101,18 +41,7 @@ export function createExecutor(deps: ExecutorDeps) {
 }
 
 export type Executor = ReturnType<typeof createExecutor>;
-
-function emptyResult(): ExecuteResult {
-  return {
-    outcome: 'done',
-    removed: [],
-    wouldRemove: [],
-    skipped: [],
-    alreadyGone: [],
-    reclaimedBytes: 0,
-    durationMs: 0,
-  };
-}
+export type * from './execute-types.js';
 
 async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResult> {
   const { live, log, now } = deps;
@@ -225,31 +154,4 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
     ...(result.aborted && { aborted: result.aborted.reason }),
   });
   return result;
-}
-
-type Guard =
-  | { ok: true }
-  | { ok: false; lowWater: true; disk: { usedPercent?: number; reason?: string } }
-  | { ok: false; lowWater?: false; aborted: Aborted };
-
-/** Before every removal: the model settled, the host still idle, the disk still above low-water. */
-async function guard(deps: ExecutorDeps, req: ExecuteRequest): Promise<Guard> {
-  if (req.stopRequested?.()) return { ok: false, aborted: { reason: 'agent stopping', retryable: false } };
-  const settle = await deps.live.settle();
-  if (!settle.ok) return { ok: false, aborted: { reason: settle.reason, retryable: false } };
-  const idle = deps.live.idle();
-  if (!idle?.idle) {
-    const busy = idle ? idle.busy.map(busyText) : ['busy: no model yet'];
-    return { ok: false, aborted: { reason: 'host busy', busy, retryable: false } };
-  }
-  if (req.diskLowPercent !== undefined) {
-    const disk = await deps.readDisk();
-    if (belowLowWater(disk, req.diskLowPercent))
-      return {
-        ok: false,
-        lowWater: true,
-        disk: disk.ok ? { usedPercent: disk.usedPercent } : { reason: `disk unknown: ${disk.reason}` },
-      };
-  }
-  return { ok: true };
 }
