@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../errors.js';
 import { configCommand } from './config.js';
+import { planCommand } from './plan.js';
+import { pruneCommand } from './prune.js';
 import { reportFailure } from './shared.js';
 import { statusCommand } from './status.js';
 import { watchCommand } from './watch.js';
@@ -17,7 +19,7 @@ export function buildProgram(): Command {
     .configureOutput({
       outputError: (str, write) => write(`layerwarden: ${str.replace(/^error: /, '').split('\n')[0]}\n`),
     });
-  for (const add of [watchCommand, statusCommand, configCommand]) add(program);
+  for (const add of [watchCommand, statusCommand, planCommand, pruneCommand, configCommand]) add(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

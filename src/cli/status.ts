@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { readDisk } from '../host/disk.js';
 import { type StatusDocument, statusDocument } from '../model/status-doc.js';
+import { planPrune } from '../prune/plan.js';
+import { nextBoundary } from '../prune/schedule.js';
 import { clocksOf, loadState } from '../state/state-file.js';
 import { oneShotModel } from '../streams/one-shot.js';
+import { scheduleOf } from './prune-config.js';
 import { action, configFrom, connect, idlePolicy, withSharedOptions } from './shared.js';
 
 export function statusCommand(program: Command): void {
@@ -14,6 +17,7 @@ export function statusCommand(program: Command): void {
   ).action(
     action(async (opts: Record<string, unknown>) => {
       const { config } = configFrom(opts);
+      const schedule = scheduleOf(config);
       const { port, info } = await connect(config);
       const now = Date.now();
       const { state } = await loadState(config.stateFile, now, { readOnly: true });
@@ -25,15 +29,27 @@ export function statusCommand(program: Command): void {
         lookbackMs: config.quietPeriodMs,
         savedClocks: clocksOf(state),
         ...(state.engineId && { savedEngineId: state.engineId }),
+        ...(info.systemTime !== undefined && { engineNow: info.systemTime }),
       });
       const disk = await readDisk(config.diskPath ?? info.dockerRootDir);
-      const doc = statusDocument(model, policy, now, disk);
+      const doc: StatusWithPrune = {
+        ...statusDocument(model, policy, now, disk),
+        candidates: planPrune(model, { minAgeMs: config.minAgeMs }, now).totals.candidates,
+        nextBoundary: new Date(nextBoundary(schedule, now)).toISOString(),
+        lastPrune: state.prune,
+      };
       process.stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatus(doc));
     }),
   );
 }
 
-function renderStatus(doc: StatusDocument): string {
+type StatusWithPrune = StatusDocument & {
+  candidates: number;
+  nextBoundary: string;
+  lastPrune: { lastEvaluatedBoundary?: number; lastRunAt?: number; lastOutcome?: string };
+};
+
+function renderStatus(doc: StatusWithPrune): string {
   const lines: string[] = [];
   lines.push(doc.idle ? 'idle' : `busy (${doc.busy.length} reason${doc.busy.length === 1 ? '' : 's'})`);
   for (const b of doc.busy) {
@@ -65,5 +81,10 @@ function renderStatus(doc: StatusDocument): string {
       `service ${s.name}: ${s.running}/${s.desired} ${s.state}${s.updateState ? ` (${s.updateState})` : ''}`,
     );
   if (doc.sync.reason) lines.push(`sync: ${doc.sync.reason}`);
+  lines.push(`prune: ${doc.candidates} candidates now; next boundary ${doc.nextBoundary}`);
+  if (doc.lastPrune.lastEvaluatedBoundary !== undefined)
+    lines.push(
+      `last prune: boundary ${new Date(doc.lastPrune.lastEvaluatedBoundary).toISOString()}${doc.lastPrune.lastOutcome ? `, ${doc.lastPrune.lastOutcome}` : ''}`,
+    );
   return `${lines.join('\n')}\n`;
 }

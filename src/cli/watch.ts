@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { startAgent } from '../agent/agent.js';
+import { startBoundaryRunner } from '../agent/boundary-runner.js';
 import { serveAgent } from '../agent/serve.js';
 import { parseDuration } from '../config/duration.js';
 import { createDockerodePort } from '../docker/dockerode-port.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, logNote } from '../log/logger.js';
 import { loadState } from '../state/state-file.js';
 import { runUntilStopped } from './lifecycle.js';
+import { pruneSettings, scheduleOf } from './prune-config.js';
 import { action, configFrom, idlePolicy, withSharedOptions } from './shared.js';
 
 export function watchCommand(program: Command): void {
@@ -25,6 +27,7 @@ export function watchCommand(program: Command): void {
   ).action(
     action(async (opts: Record<string, unknown>) => {
       const { config } = configFrom(opts);
+      const schedule = scheduleOf(config);
       const { logger, reopen, flush } = createLogger({
         level: config.logLevel,
         ...(config.logFile && { file: config.logFile }),
@@ -36,9 +39,20 @@ export function watchCommand(program: Command): void {
       const policy = idlePolicy(config);
       const agent = startAgent({ config, port, logger, state, policy });
       const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
+      const runner = startBoundaryRunner({
+        agent,
+        port,
+        schedule,
+        policy,
+        settings: pruneSettings(config),
+        mode: prune,
+        log: (note) => logNote(logger, note),
+      });
+      // The prune first: one under way stops before its next removal, then the agent saves its state.
+      const stopAll = () => runner.stop().then(() => agent.stop());
       const served = await serveAgent({ agent, config, logger, policy, prune, processMetrics: true }).catch(
         async (err: unknown) => {
-          await agent.stop();
+          await stopAll();
           flush();
           throw err;
         },
@@ -53,7 +67,7 @@ export function watchCommand(program: Command): void {
         ...(typeof opts.for === 'number' && { forMs: opts.for }),
         stop: async () => {
           await served.close();
-          await agent.stop();
+          await stopAll();
         },
       });
     }),

@@ -184,5 +184,6 @@ export function decodeInfo(raw: unknown, apiVersion: string): EngineInfo {
       ? localState
       : 'error') as EngineInfo['swarm'],
     isManager: swarm.ControlAvailable === true,
+    ...(Number.isFinite(Date.parse(str(r.SystemTime))) && { systemTime: Date.parse(str(r.SystemTime)) }),
   };
 }

@@ -113,6 +113,8 @@ export interface EngineInfo {
   dockerRootDir: string;
   swarm: 'active' | 'inactive' | 'pending' | 'error' | 'locked';
   isManager: boolean;
+  /** The engine's clock when it answered (`SystemTime`), ms: `since`/`until` of the events API are in its time. */
+  systemTime?: number;
 }
 
 /** Everything a full list returns; the truth the model is diffed against. */

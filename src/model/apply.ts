@@ -69,7 +69,9 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       notes.push(resolvePull(model, input.ref, input.image, now, policy));
       break;
     case 'own-removal':
-      model.ownRemovals.add(input.id);
+      // A removal that did not happen (409, 404, error) must not mark a later external delete as ours.
+      if (input.cancel) model.ownRemovals.delete(input.id);
+      else model.ownRemovals.add(input.id);
       break;
     case 'stream.up':
       // Connected is not in sync: only the re-list that follows every connect makes it so.

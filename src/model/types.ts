@@ -116,7 +116,8 @@ export type ModelInput =
   | { kind: 'container'; id: string; container: ContainerInfo | null }
   | { kind: 'services'; services: ServiceInfo[]; tasks: TaskInfo[] }
   | { kind: 'pull.resolved'; ref: string; image: ImageDetail | null }
-  | { kind: 'own-removal'; id: string }
+  /** The executor is about to delete this image (its eviction is `by: layerwarden`); `cancel` when it did not. */
+  | { kind: 'own-removal'; id: string; cancel?: boolean }
   | { kind: 'stream.up'; attempt: number }
   | { kind: 'stream.down'; reason: string; code?: string; retryInMs: number; attempt: number }
   | { kind: 'malformed'; reason: string; sample: string }

@@ -14,6 +14,8 @@ export interface OneShotOptions {
   lookbackMs: number;
   savedClocks?: Map<string, ImageClocks>;
   savedEngineId?: string;
+  /** The engine's clock at about `now` (`/info` SystemTime): the replay window is in engine time. */
+  engineNow?: number;
 }
 
 /**
@@ -23,12 +25,15 @@ export interface OneShotOptions {
 export async function oneShotModel(opts: OneShotOptions): Promise<{ model: Model; notes: Note[] }> {
   const model = createModel(opts.savedClocks, opts.savedEngineId);
   const notes: Note[] = [];
+  // A skewed agent clock must neither hang on an `until` in the engine's future nor misplace activity.
+  const engineNow = opts.engineNow ?? opts.now;
+  const offset = opts.now - engineNow;
   const events =
     opts.lookbackMs > 0
-      ? await replayEvents(opts.port, opts.now - opts.lookbackMs, opts.now).catch(() => [])
+      ? await replayEvents(opts.port, engineNow - opts.lookbackMs, engineNow).catch(() => [])
       : [];
   for (const event of events)
-    apply(model, { kind: 'event', event }, { now: event.timeMs, policy: opts.policy });
+    apply(model, { kind: 'event', event }, { now: event.timeMs + offset, policy: opts.policy });
   model.pendingPulls.clear();
   const snapshot = await listAll(opts.port, model);
   notes.push(

@@ -95,10 +95,12 @@ export function run(cmd: string, args: string[], opts: DockerOptions = {}): Prom
       const stderr = Buffer.concat(err).toString() + (signal ? `\n(killed by ${signal})` : '');
       resolve({ stdout: Buffer.concat(out).toString(), stderr, code: code ?? 128 });
     });
-    if (child.stdin) {
-      child.stdin.on('error', () => {}); // EPIPE when the program exits before reading its input
-      child.stdin.end(opts.input);
-    }
+    // A child that exits without reading its input closes the pipe first: EPIPE here is not a failure
+    // (unhandled, it became an uncaught exception that failed whichever test was running).
+    child.stdin?.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET') reject(e);
+    });
+    child.stdin?.end(opts.input ?? '');
   });
 }
 

@@ -1,0 +1,102 @@
+import type { Logger } from 'pino';
+import { filter, firstValueFrom, timeout } from 'rxjs';
+import type { Config } from '../config/options.js';
+import type { DockerPort } from '../docker/port.js';
+import { LayerwardenError } from '../errors.js';
+import { readDisk } from '../host/disk.js';
+import { logNote } from '../log/logger.js';
+import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
+import { decisionNote, type Evaluation, evaluate } from '../prune/evaluate.js';
+import { createExecutor, type ExecuteResult, type LiveView } from '../prune/executor.js';
+import type { AgentState } from '../state/state-file.js';
+import { recentActivity } from '../streams/recent-activity.js';
+import { startAgent } from './agent.js';
+import type { PruneSettings } from './boundary-runner.js';
+import { createSettle } from './settle.js';
+
+export interface PruneNowOptions {
+  config: Config;
+  settings: PruneSettings;
+  port: DockerPort;
+  logger: Logger;
+  state: AgentState;
+  policy: IdlePolicy;
+  dryRun: boolean;
+  /** How long to wait for the first full list (default 60 s). */
+  syncTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface PruneNowResult {
+  evaluation: Evaluation;
+  /** Absent when the decision did not fire. */
+  result?: ExecuteResult;
+}
+
+/**
+ * `prune --now`: one evaluation with every gate but the boundary, against the live model loop (not a
+ * one-shot list), so the executor re-checks each removal against the engine's events as they come.
+ * The quiet period before the loop connected comes from the engine's replay. The state file is saved
+ * on the way out (the clocks of images seen for the first time start now).
+ */
+export async function pruneNow(opts: PruneNowOptions): Promise<PruneNowResult> {
+  const { port, logger, policy, settings } = opts;
+  const now = opts.now ?? (() => Date.now());
+  const log = (note: Parameters<typeof logNote>[1]) => logNote(logger, note);
+  const agent = startAgent({ config: opts.config, port, logger, state: opts.state, policy });
+  try {
+    if (!agent.model()?.sync.inSync) {
+      await firstValueFrom(
+        agent.ticks$.pipe(
+          filter((t) => t.model.sync.inSync),
+          timeout(opts.syncTimeoutMs ?? 60_000),
+        ),
+      ).catch((cause: unknown) => {
+        throw new LayerwardenError('internal', 'the model did not get in sync with the engine', { cause });
+      });
+    }
+    const recent = await recentActivity(port, opts.config.quietPeriodMs, now);
+    const idle = (): IdleAnswer | undefined => {
+      const model = agent.model();
+      if (!model) return undefined;
+      const at = now();
+      const answer = idleAnswer(model, policy, at);
+      const before = recent.filter((b) => !('quietUntil' in b) || Date.parse(b.quietUntil) > at);
+      const busy = [...answer.busy, ...before];
+      return { idle: busy.length === 0, busy };
+    };
+    const live: LiveView = {
+      model: agent.model,
+      idle,
+      push: (input) => agent.loop.push(input),
+      settle: createSettle({ port, queueDepth: () => agent.loop.queueDepth(), idle }),
+    };
+    const settled = await live.settle();
+    const model = agent.model();
+    const answer = idle();
+    if (!model || !answer) throw new LayerwardenError('internal', 'no model after the first list');
+    const diskPath = settings.diskPath ?? model.engine?.dockerRootDir ?? '';
+    const disk = await readDisk(diskPath);
+    const unsettled = settled.ok ? [] : [{ reason: 'out-of-sync' as const, detail: settled.reason }];
+    const evaluation = evaluate({
+      model,
+      idle: unsettled.length ? { idle: false, busy: [...answer.busy, ...unsettled] } : answer,
+      disk,
+      now: now(),
+      ...settings,
+    });
+    log(decisionNote(evaluation, { trigger: 'now', mode: opts.dryRun ? 'dry-run' : 'on' }));
+    if (!evaluation.decision.fire) return { evaluation };
+    const executor = createExecutor({ port, live, log, now, readDisk: () => readDisk(diskPath) });
+    const result = await executor.execute({
+      plan: evaluation.plan,
+      policy: { minAgeMs: settings.minAgeMs },
+      dryRun: opts.dryRun,
+      ...(settings.diskLowPercent !== undefined && { diskLowPercent: settings.diskLowPercent }),
+      context: { trigger: 'now' },
+    });
+    return { evaluation, result };
+  } finally {
+    await agent.stop();
+  }
+}

@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { readDisk } from '../host/disk.js';
+import { idleAnswer } from '../model/idle.js';
+import { type Evaluation, evaluate } from '../prune/evaluate.js';
+import { nextBoundary } from '../prune/schedule.js';
+import { clocksOf, loadState } from '../state/state-file.js';
+import { oneShotModel } from '../streams/one-shot.js';
+import { pruneSettings, scheduleOf } from './prune-config.js';
+import { action, configFrom, connect, idlePolicy, withSharedOptions } from './shared.js';
+
+export function planCommand(program: Command): void {
+  withSharedOptions(
+    program
+      .command('plan')
+      .description('what a prune would remove now, and why each other item is kept')
+      .option('--json', 'print the plan as JSON'),
+  ).action(
+    action(async (opts: Record<string, unknown>) => {
+      const { config } = configFrom(opts);
+      const schedule = scheduleOf(config);
+      const { port, info } = await connect(config);
+      const now = Date.now();
+      const { state } = await loadState(config.stateFile, now, { readOnly: true });
+      const policy = idlePolicy(config);
+      const { model } = await oneShotModel({
+        port,
+        policy,
+        now,
+        lookbackMs: config.quietPeriodMs,
+        savedClocks: clocksOf(state),
+        ...(state.engineId && { savedEngineId: state.engineId }),
+        ...(info.systemTime !== undefined && { engineNow: info.systemTime }),
+      });
+      const disk = await readDisk(config.diskPath ?? info.dockerRootDir);
+      const e = evaluate({
+        model,
+        idle: idleAnswer(model, policy, now),
+        disk,
+        now,
+        ...pruneSettings(config),
+      });
+      const doc = planDocument(e, nextBoundary(schedule, now));
+      process.stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderPlan(doc));
+    }),
+  );
+}
+
+/** The `plan --json` document: every candidate, every kept item with its reason, and the gates as of now. */
+export function planDocument(e: Evaluation, next: number) {
+  const { plan, decision } = e;
+  return {
+    at: plan.at,
+    minAgeMs: plan.minAgeMs,
+    wouldFire: decision.fire,
+    reasons: decision.reasons,
+    gates: decision.gates,
+    disk: e.disk,
+    candidates: plan.candidates.map((c) => ({
+      kind: c.kind,
+      id: c.id,
+      ...(c.name !== undefined && { name: c.name }),
+      refs: c.refs,
+      bytes: c.bytes,
+      untouchedFor: c.untouchedFor,
+      untouchedForText: c.untouchedForText,
+    })),
+    buildCache: plan.buildCache,
+    kept: plan.kept,
+    totals: plan.totals,
+    nextBoundary: new Date(next).toISOString(),
+  };
+}
+
+type PlanDocument = ReturnType<typeof planDocument>;
+
+function renderPlan(doc: PlanDocument): string {
+  const lines: string[] = [];
+  const { gates } = doc;
+  lines.push(
+    `plan at ${doc.at}: ${doc.totals.candidates} candidate${doc.totals.candidates === 1 ? '' : 's'} (${bytesText(doc.totals.bytes)}), ${doc.totals.kept} kept`,
+  );
+  lines.push(
+    `gates: idle ${gates.idle.pass ? 'yes' : 'no'}; disk ${gates.disk.usedPercent === undefined ? 'unknown' : `${gates.disk.usedPercent.toFixed(1)}%`} (high-water ${gates.disk.high}%); candidates ${gates.candidates.count}`,
+  );
+  lines.push(doc.wouldFire ? 'a prune now would fire' : 'a prune now would not fire:');
+  for (const r of doc.reasons) lines.push(`  - ${r}`);
+  lines.push('', 'would remove:');
+  if (doc.candidates.length === 0) lines.push('  (nothing)');
+  for (const c of doc.candidates)
+    lines.push(
+      `  ${c.kind} ${label(c)}  ${bytesText(c.bytes)}  untouched ${c.untouchedForText}${c.refs.length ? `  ${c.refs.join(', ')}` : ''}`,
+    );
+  lines.push(`  build cache unused for ${doc.buildCache.untilHours}h (the engine decides which records)`);
+  lines.push('', 'kept:');
+  if (doc.kept.length === 0) lines.push('  (nothing)');
+  for (const k of doc.kept)
+    lines.push(`  ${k.kind} ${label(k)}  ${k.reason}${k.refs.length ? `  [${k.refs.join(', ')}]` : ''}`);
+  lines.push('', `next boundary: ${doc.nextBoundary}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function label(x: { kind: string; id: string; name?: string }): string {
+  const short = x.id.replace(/^sha256:/, '').slice(0, 12);
+  return x.name ? `${x.name} (${short})` : short;
+}
+
+/** Bytes for people: `512 B`, `3.4 MB`, `1.2 GB` (powers of 1000, like docker's own output). */
+export function bytesText(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${v} ${units[i]}` : `${v.toFixed(1)} ${units[i]}`;
+}

@@ -1,0 +1,18 @@
+import type { PruneSettings } from '../agent/boundary-runner.js';
+import type { Config } from '../config/options.js';
+import { parseSchedule, type Schedule } from '../prune/schedule.js';
+
+/** The prune schedule of the configuration; a bad cron or zone is a `config` error (exit 2). */
+export function scheduleOf(config: Config): Schedule {
+  return parseSchedule({ cron: config.schedule, tz: config.tz, windowMs: config.windowMs });
+}
+
+/** The prune's thresholds from the configuration. */
+export function pruneSettings(config: Config): PruneSettings {
+  return {
+    minAgeMs: config.minAgeMs,
+    diskHighPercent: config.diskHighPercent,
+    ...(config.diskLowPercent !== undefined && { diskLowPercent: config.diskLowPercent }),
+    ...(config.diskPath !== undefined && { diskPath: config.diskPath }),
+  };
+}

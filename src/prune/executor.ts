@@ -1,0 +1,157 @@
+import {
+  type Aborted,
+  type ExecuteRequest,
+  type ExecuteResult,
+  type ExecutorDeps,
+  emptyResult,
+  type Removed,
+} from './execute-types.js';
+import { guard } from './guard.js';
+import { recheck } from './plan.js';
+import { freedBytes, pruneBuildCache, type RemovalVerdict, removeItem } from './removal.js';
+
+/**
+ * The only code that deletes. Single-flight: a call while a run is under way is refused with a log line.
+ * Containers first, then images oldest-untouched first (the plan's order), then the build cache. Before
+ * each removal it waits for the model to settle, then re-checks idle (busy → `prune.aborted`, stop) and
+ * the item's eligibility (→ `prune.skipped`, go on), and the low-water mark (→ stop early).
+ */
+export function createExecutor(deps: ExecutorDeps) {
+  let running = false;
+  return {
+    running: () => running,
+    async execute(req: ExecuteRequest): Promise<ExecuteResult> {
+      if (running) {
+        deps.log({
+          event: 'prune.refused',
+          level: 'warn',
+          reason: 'a prune is already running',
+          ...req.context,
+        });
+        return { ...emptyResult(), outcome: 'refused', durationMs: 0 };
+      }
+      running = true;
+      try {
+        return await run(deps, req);
+      } finally {
+        running = false;
+      }
+    },
+  };
+}
+
+export type Executor = ReturnType<typeof createExecutor>;
+export type * from './execute-types.js';
+
+async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResult> {
+  const { live, log, now } = deps;
+  const ctx = { ...req.context, ...(req.dryRun && { dryRun: true }) };
+  const started = now();
+  const result = emptyResult();
+  const stop = (outcome: ExecuteResult['outcome'], aborted?: Aborted) => {
+    result.outcome = outcome;
+    if (aborted) {
+      result.aborted = aborted;
+      log({ event: 'prune.aborted', level: 'warn', ...ctx, ...aborted, removedSoFar: result.removed.length });
+    }
+  };
+  const settled = async (): Promise<boolean> => {
+    const gate = await guard(deps, req);
+    if (gate.ok) return true;
+    if (gate.lowWater) {
+      log({ event: 'prune.low-water', ...ctx, low: req.diskLowPercent, ...gate.disk });
+      stop('low-water');
+    } else stop('aborted', gate.aborted);
+    return false;
+  };
+  const record = (verdict: RemovalVerdict, item: Removed) => {
+    switch (verdict.kind) {
+      case 'removed':
+        result.removed.push({ ...item, bytes: verdict.bytes });
+        result.reclaimedBytes += verdict.bytes;
+        log({ event: 'prune.removed', ...ctx, ...item, bytes: verdict.bytes });
+        return true;
+      case 'gone':
+        result.alreadyGone.push({ kind: item.kind, id: item.id });
+        log({ event: 'prune.skipped', ...ctx, kind: item.kind, id: item.id, reason: 'already gone' });
+        return true;
+      case 'in-use':
+      case 'failed': {
+        const reason = verdict.kind === 'in-use' ? 'in use' : 'engine error';
+        result.skipped.push({ kind: item.kind, id: item.id, reason: `${reason}: ${verdict.detail}` });
+        log({
+          event: 'prune.skipped',
+          level: 'warn',
+          ...ctx,
+          kind: item.kind,
+          id: item.id,
+          reason,
+          detail: verdict.detail,
+        });
+        return true;
+      }
+      case 'engine-prune-running':
+        stop('aborted', { reason: 'engine prune running', busy: [verdict.detail], retryable: true });
+        return false;
+    }
+  };
+
+  for (const candidate of req.plan.candidates) {
+    if (!(await settled())) break;
+    const model = live.model();
+    const check = model
+      ? recheck(model, candidate, req.policy, now())
+      : { ok: false as const, reason: 'no model' };
+    if (!check.ok) {
+      if (check.reason === 'gone') result.alreadyGone.push({ kind: candidate.kind, id: candidate.id });
+      else result.skipped.push({ kind: candidate.kind, id: candidate.id, reason: check.reason });
+      log({ event: 'prune.skipped', ...ctx, kind: candidate.kind, id: candidate.id, reason: check.reason });
+      continue;
+    }
+    const bytes = model ? freedBytes(model, candidate) : candidate.bytes;
+    const item: Removed = {
+      kind: candidate.kind,
+      id: candidate.id,
+      refs: candidate.refs,
+      bytes,
+      size: candidate.bytes,
+    };
+    if (req.dryRun) {
+      result.wouldRemove.push(item);
+      log({ event: 'prune.would-remove', ...ctx, ...item });
+      continue;
+    }
+    if (candidate.kind === 'image') live.push({ kind: 'own-removal', id: candidate.id });
+    const verdict = await removeItem(deps.port, candidate, bytes);
+    if (candidate.kind === 'image' && verdict.kind !== 'removed')
+      live.push({ kind: 'own-removal', id: candidate.id, cancel: true });
+    if (!record(verdict, item)) break;
+  }
+
+  if (result.outcome === 'done' && (await settled())) {
+    const { untilHours } = req.plan.buildCache;
+    const item: Removed = { kind: 'build-cache', id: `until=${untilHours}h`, refs: [], bytes: 0, size: 0 };
+    if (req.dryRun) {
+      // The engine alone knows which records are that old; a dry run cannot ask without pruning.
+      log({ event: 'prune.would-remove', ...ctx, ...item, note: 'bytes known only to the engine' });
+    } else {
+      const verdict = await pruneBuildCache(deps.port, untilHours);
+      if (verdict.kind !== 'removed' || verdict.bytes > 0) record(verdict, item);
+    }
+  }
+
+  result.durationMs = now() - started;
+  log({
+    event: 'prune.done',
+    ...ctx,
+    outcome: result.outcome,
+    removed: result.removed.length,
+    ...(req.dryRun && { wouldRemove: result.wouldRemove.length }),
+    skipped: result.skipped.length,
+    alreadyGone: result.alreadyGone.length,
+    reclaimedBytes: result.reclaimedBytes,
+    durationMs: result.durationMs,
+    ...(result.aborted && { aborted: result.aborted.reason }),
+  });
+  return result;
+}

@@ -1,0 +1,29 @@
+import type { Aborted, ExecuteRequest, ExecutorDeps } from './execute-types.js';
+import { belowLowWater, busyText } from './gates.js';
+
+export type Guard =
+  | { ok: true }
+  | { ok: false; lowWater: true; disk: { usedPercent?: number; reason?: string } }
+  | { ok: false; lowWater?: false; aborted: Aborted };
+
+/** Before every removal: the model settled, the host still idle, the disk still above low-water. */
+export async function guard(deps: ExecutorDeps, req: ExecuteRequest): Promise<Guard> {
+  if (req.stopRequested?.()) return { ok: false, aborted: { reason: 'agent stopping', retryable: false } };
+  const settle = await deps.live.settle();
+  if (!settle.ok) return { ok: false, aborted: { reason: settle.reason, retryable: false } };
+  const idle = deps.live.idle();
+  if (!idle?.idle) {
+    const busy = idle ? idle.busy.map(busyText) : ['busy: no model yet'];
+    return { ok: false, aborted: { reason: 'host busy', busy, retryable: false } };
+  }
+  if (req.diskLowPercent !== undefined) {
+    const disk = await deps.readDisk();
+    if (belowLowWater(disk, req.diskLowPercent))
+      return {
+        ok: false,
+        lowWater: true,
+        disk: disk.ok ? { usedPercent: disk.usedPercent } : { reason: `disk unknown: ${disk.reason}` },
+      };
+  }
+  return { ok: true };
+}

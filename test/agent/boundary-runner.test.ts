@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setImmediate as turn } from 'node:timers/promises';
+import { type SchedulerLike, Subject, Subscription } from 'rxjs';
+import { type BoundaryRunnerOptions, startBoundaryRunner } from '../../src/agent/boundary-runner.js';
+import { apply } from '../../src/model/apply.js';
+import type { Model, Note } from '../../src/model/types.js';
+import { parseSchedule } from '../../src/prune/schedule.js';
+import type { AgentState } from '../../src/state/state-file.js';
+import type { Tick } from '../../src/streams/model-loop.js';
+import { fakePort, H, image, modelOf, POLICY, resnapshot, service, type World } from '../prune/world.js';
+
+const at = (iso: string) => Date.parse(iso);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A scheduler whose clock the test moves; timers run in order, with the promises they start in between. */
+class ManualScheduler {
+  scheduled = 0;
+  private timers: Array<{ at: number; run: () => void; seq: number }> = [];
+  constructor(public t: number) {}
+  now = () => this.t;
+  schedule(work: (state?: unknown) => void, delay = 0, state?: unknown): Subscription {
+    this.scheduled++;
+    const timer = { at: this.t + delay, run: () => work(state), seq: this.scheduled };
+    this.timers.push(timer);
+    return new Subscription(() => {
+      this.timers = this.timers.filter((x) => x !== timer);
+    });
+  }
+  /** Moves the clock to `to`, firing due timers on the way (a jump back fires nothing). */
+  async advanceTo(to: number): Promise<void> {
+    for (;;) {
+      const next = this.timers.filter((x) => x.at <= to).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!next) break;
+      this.timers = this.timers.filter((x) => x !== next);
+      this.t = Math.max(this.t, next.at);
+      next.run();
+      await settle();
+    }
+    this.t = to;
+    await settle();
+  }
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 30; i++) await turn();
+}
+
+const busyWorld = (w: World): World => ({ ...w, services: [service('ci-1', 'app:1', 1, 0)] });
+const oldImages: World = { images: [image('a'), image('b')] };
+
+function setup(opts: {
+  start: string;
+  world?: World;
+  state?: AgentState['prune'];
+  mode?: BoundaryRunnerOptions['mode'];
+  cron?: string;
+  tz?: string;
+}) {
+  const clock = new ManualScheduler(at(opts.start));
+  const world = opts.world ?? oldImages;
+  const model: Model = modelOf(world, clock.t, 30 * H);
+  const ticks$ = new Subject<Tick>();
+  const port = fakePort();
+  const notes: Note[] = [];
+  const pruneState: AgentState['prune'] = { ...opts.state };
+  const saves: Array<AgentState['prune'] & { callsSoFar: number }> = [];
+  const agent = {
+    ticks$,
+    model: () => model,
+    pruneState,
+    saveNow: async () => {
+      saves.push({ ...pruneState, callsSoFar: port.calls.length });
+    },
+    loop: {
+      ticks$,
+      push: (input: Parameters<typeof apply>[1]) => apply(model, input, { now: clock.t, policy: POLICY }),
+      queueDepth: () => 0,
+    },
+  };
+  const start = () =>
+    startBoundaryRunner({
+      agent,
+      port,
+      schedule: parseSchedule({ cron: opts.cron ?? '0 0 * * *', tz: opts.tz ?? 'UTC', windowMs: 6 * H }),
+      policy: POLICY,
+      settings: { minAgeMs: 24 * H, diskHighPercent: 80 },
+      mode: opts.mode ?? 'on',
+      log: (n) => notes.push(n),
+      scheduler: clock as unknown as SchedulerLike,
+      readDisk: async (path) => ({
+        path,
+        ok: true,
+        usedPercent: 90,
+        usedBytes: 90,
+        totalBytes: 100,
+        freeBytes: 10,
+      }),
+      settle: async () => ({ ok: true }),
+    });
+  /** The engine's truth changes and the loop ticks. */
+  const change = async (w: World) => {
+    resnapshot(model, w, clock.t);
+    ticks$.next({} as Tick);
+    await settle();
+  };
+  const tick = async (when: string) => {
+    await clock.advanceTo(at(when));
+    ticks$.next({} as Tick);
+    await settle();
+  };
+  const named = (event: string) => notes.filter((n) => n.event === event);
+  return { clock, model, port, notes, pruneState, saves, start, change, tick, named, world };
+}
+
+describe('boundary runner', () => {
+  it('evaluates once per boundary, at the first idle moment, saving the boundary before removing', async () => {
+    const s = setup({ start: '2025-06-01T22:00:00Z', world: busyWorld(oldImages) });
+    const runner = s.start();
+    await s.tick('2025-06-02T00:30:00Z');
+    assert.equal(s.named('prune.decision').length, 0, 'busy: no evaluation');
+    await s.change(oldImages); // the run ends
+    const [decision] = s.named('prune.decision');
+    assert.equal(decision?.fire, true);
+    assert.equal(decision?.boundary, '2025-06-02T00:00:00.000Z');
+    assert.deepEqual(s.port.calls, ['image sha256:a', 'image sha256:b', 'build-cache 24h']);
+    assert.equal(s.saves[0]?.lastEvaluatedBoundary, at('2025-06-02T00:00:00Z'));
+    assert.equal(s.saves[0]?.callsSoFar, 0, 'saved before the first removal');
+    await s.tick('2025-06-02T02:00:00Z');
+    await s.tick('2025-06-02T05:59:00Z');
+    assert.equal(s.named('prune.decision').length, 1, 'one evaluation per boundary');
+    await s.clock.advanceTo(at('2025-06-03T00:00:01Z'));
+    assert.equal(s.named('prune.decision').length, 2, 'the next boundary, by timer');
+    await runner.stop();
+  });
+
+  it('neither repeats nor loses a boundary across a restart inside its window', async () => {
+    const s = setup({
+      start: '2025-06-02T01:00:00Z',
+      state: { lastEvaluatedBoundary: at('2025-06-01T00:00:00Z') },
+    });
+    const first = s.start();
+    await s.tick('2025-06-02T01:00:01Z');
+    assert.equal(
+      s.named('prune.decision').length,
+      1,
+      'the missed boundary is caught up while its window is open',
+    );
+    await first.stop();
+    const again = s.start(); // same pruneState object: what the state file holds
+    await s.tick('2025-06-02T02:00:00Z');
+    assert.equal(s.named('prune.decision').length, 1, 'not repeated after the restart');
+    await again.stop();
+  });
+
+  it('logs a window that closes while busy as skipped, once, and settles it', async () => {
+    const s = setup({ start: '2025-06-01T23:00:00Z', world: busyWorld(oldImages) });
+    const runner = s.start();
+    await s.tick('2025-06-02T03:00:00Z');
+    await s.clock.advanceTo(at('2025-06-02T12:00:00Z'));
+    const skipped = s.named('prune.skipped');
+    assert.equal(skipped.length, 1);
+    assert.equal(skipped[0]?.reason, 'window closed while busy');
+    assert.equal(skipped[0]?.boundary, '2025-06-02T00:00:00.000Z');
+    assert.match(String(skipped[0]?.busy), /service ci-1 converging/);
+    assert.equal(s.named('prune.decision').length, 0);
+    assert.equal(s.pruneState.lastEvaluatedBoundary, at('2025-06-02T00:00:00Z'));
+    assert.equal(s.port.calls.length, 0);
+    await runner.stop();
+  });
+
+  it('never evaluates while the model is out of sync', async () => {
+    const s = setup({ start: '2025-06-02T00:10:00Z' });
+    s.model.sync = { inSync: false, connected: false, reason: 'events stream down' };
+    const runner = s.start();
+    await s.tick('2025-06-02T01:00:00Z');
+    await s.clock.advanceTo(at('2025-06-02T07:00:00Z'));
+    assert.equal(s.named('prune.decision').length, 0);
+    assert.match(String(s.named('prune.skipped')[0]?.busy), /out of sync/);
+    await runner.stop();
+  });
+
+  it("retries after the engine's own prune held the lock, later in the window, not in a loop", async () => {
+    const s = setup({ start: '2025-06-02T00:00:30Z' });
+    s.port.outcomes.set('sha256:a', { kind: 'conflict', message: 'a prune operation is already running' });
+    const runner = s.start();
+    await s.tick('2025-06-02T00:01:00Z');
+    assert.equal(s.named('prune.aborted')[0]?.reason, 'engine prune running');
+    assert.deepEqual(s.port.calls, ['image sha256:a']);
+    s.port.outcomes.clear();
+    await s.tick('2025-06-02T00:03:00Z');
+    assert.equal(s.named('prune.decision').length, 1, 'no retry before the delay');
+    await s.clock.advanceTo(at('2025-06-02T00:07:00Z'));
+    const decisions = s.named('prune.decision');
+    assert.equal(decisions.length, 2);
+    assert.equal(decisions[1]?.retry, true);
+    assert.deepEqual(s.port.calls, ['image sha256:a', 'image sha256:a', 'image sha256:b', 'build-cache 24h']);
+    await runner.stop();
+  });
+
+  it('sleeps on timers (no busy loop) and repeats nothing when the clock jumps back', async () => {
+    const s = setup({ start: '2025-06-01T12:00:00Z', world: busyWorld(oldImages) });
+    const runner = s.start();
+    await s.clock.advanceTo(at('2025-06-04T12:00:00Z'));
+    assert.ok(s.clock.scheduled < 120, `timers over three busy days: ${s.clock.scheduled}`);
+    assert.equal(s.named('prune.skipped').length, 3);
+    await s.change(oldImages);
+    await s.tick('2025-06-05T00:30:00Z');
+    assert.equal(s.named('prune.decision').length, 1);
+    s.clock.t = at('2025-06-04T23:00:00Z'); // NTP steps the clock back over the boundary
+    await s.tick('2025-06-05T00:10:00Z');
+    await s.tick('2025-06-05T01:00:00Z');
+    assert.equal(s.named('prune.decision').length, 1);
+    await runner.stop();
+  });
+
+  for (const [tz, day, cron] of [
+    ['Europe/Berlin', '2025-10-26', '30 2 * * *'],
+    ['America/New_York', '2025-11-02', '30 1 * * *'],
+    ['Europe/Berlin', '2025-03-30', '30 2 * * *'],
+  ] as const) {
+    it(`evaluates once on ${day} in ${tz} ('${cron}'), ticking every 10 minutes`, async () => {
+      const s = setup({ start: `${day}T00:00:00Z`, cron, tz, mode: 'dry-run' });
+      const runner = s.start();
+      for (let t = at(`${day}T00:00:00Z`); t < at(`${day}T23:59:00Z`); t += 10 * 60_000) await s.tick(iso(t));
+      assert.equal(s.named('prune.decision').length, 1);
+      assert.equal(s.port.calls.length, 0, 'dry run');
+      assert.equal(s.named('prune.would-remove').length, 3);
+      await runner.stop();
+    });
+  }
+
+  it('--no-prune decides and logs, removes nothing, and leaves the saved bookkeeping alone', async () => {
+    const s = setup({ start: '2025-06-02T00:05:00Z', mode: 'off' });
+    const runner = s.start();
+    await s.tick('2025-06-02T00:06:00Z');
+    await s.tick('2025-06-02T01:00:00Z');
+    const decisions = s.named('prune.decision');
+    assert.equal(decisions.length, 1);
+    assert.equal(decisions[0]?.mode, 'off');
+    assert.equal(decisions[0]?.fire, true);
+    assert.deepEqual(s.port.calls, []);
+    assert.deepEqual(s.pruneState, {});
+    assert.equal(s.saves.length, 0);
+    await runner.stop();
+  });
+
+  it('says when the next boundary is', async () => {
+    const s = setup({ start: '2025-06-02T13:00:00Z' });
+    const runner = s.start();
+    assert.equal(iso(runner.nextBoundary()), '2025-06-03T00:00:00.000Z');
+    await runner.stop();
+  });
+});
