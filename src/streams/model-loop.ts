@@ -37,7 +37,7 @@ export interface ModelLoop {
   ticks$: Observable<Tick>;
   /** Apply an input now (the executor announces its own removals this way). */
   push(input: ModelInput): void;
-  /** Refresh queue depth, for metrics. */
+  /** Work not yet applied: refreshes queued or running, a full list in flight, events held during it. */
   queueDepth(): number;
 }
 
@@ -59,7 +59,9 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
   const ticks$ = new Observable<Tick>((out) => {
     const model = createModel(opts.savedClocks, opts.savedEngineId);
     const queue = new Coalescer(scheduler);
-    depth = () => queue.depth;
+    // Pending work includes a full list in flight and the events held back meanwhile: until both are
+    // applied, the model may not show a run that has already started (the executor's barrier waits on this).
+    depth = () => queue.depth + (listing ? 1 : 0) + (buffer?.length ?? 0);
     const seen = new LRUCache<string, true>({ max: 4096 });
     // Ids deleted or destroyed by an event, and when: a list that started before must not bring them back.
     const gone = new LRUCache<string, number>({ max: 4096 });
