@@ -71,9 +71,9 @@ describe('eviction records from the recorded run/rmi/prune stream', () => {
 
   it('logs the eviction after the run once its burst has been quiet for BURST_QUIET_MS', () => {
     const replay = replayFixture();
-    const lastDelete = replay.inputs.findLast(
-      (i) => i.input.kind === 'event' && i.input.event.action === 'delete',
-    );
+    const lastDelete = [...replay.inputs]
+      .reverse()
+      .find((i) => i.input.kind === 'event' && i.input.event.action === 'delete');
     const settle = replay.inputs.at(-1);
     assert.equal(settle?.input.kind, 'evictions.settle');
     assert.equal(settle?.at, (lastDelete?.at ?? 0) + BURST_QUIET_MS);
