@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../errors.js';
+import { auditReportCommand } from './audit-report.js';
 import { reportFailure } from './shared.js';
 import { statusCommand } from './status.js';
 import { watchCommand } from './watch.js';
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .configureOutput({
       outputError: (str, write) => write(`layerwarden: ${str.replace(/^error: /, '').split('\n')[0]}\n`),
     });
-  for (const add of [watchCommand, statusCommand]) add(program);
+  for (const add of [watchCommand, statusCommand, auditReportCommand]) add(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
