@@ -1,15 +1,10 @@
 import type { ContainerInfo, EngineEvent, EngineSnapshot, ImageDetail } from '../docker/types.js';
 import { setContainer, toEntry } from './containers.js';
-import {
-  BURST_QUIET_MS,
-  claimBurst,
-  evictionNote,
-  recordEviction,
-  settleEvictions,
-  touchBurst,
-} from './evictions.js';
+import { imageDeleted, imagePruned } from './eviction-events.js';
+import { BURST_QUIET_MS, evictionNote, recordEviction, settleEvictions, touchBurst } from './evictions.js';
 import { dropImage, putImage, sameRefs, touchImage } from './images.js';
 import { resolvePull } from './pulls.js';
+import { safeSample } from './safe-sample.js';
 import { anyUnsettled, markConverging, putServices } from './services.js';
 import { type RunPolicy, settleStacks } from './stacks.js';
 import type { Model, ModelInput, Note, Step, Want } from './types.js';
@@ -110,7 +105,12 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       break;
     case 'malformed':
       model.sync = { ...model.sync, inSync: false, reason: `malformed event line: ${input.reason}` };
-      notes.push({ event: 'stream.malformed', level: 'warn', reason: input.reason, sample: input.sample });
+      notes.push({
+        event: 'stream.malformed',
+        level: 'warn',
+        reason: input.reason,
+        sample: safeSample(input.sample),
+      });
       wants.push({ kind: 'resync', reason: 'malformed event' });
       break;
     case 'refresh.failed':
@@ -147,26 +147,12 @@ function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note
       case 'untag':
         touchBurst(model, now);
         break;
-      case 'delete': {
-        touchBurst(model, now, { id: e.actorId, atMs: e.timeMs });
-        const dropped = dropImage(model, e.actorId);
-        if (!dropped) break;
-        const note = evictionNote(model, dropped, 'delete-event', { policy, atMs: e.timeMs });
-        recordEviction(model, note, e.timeMs, now, notes);
+      case 'delete':
+        imageDeleted(model, e, { now, policy }, notes);
         break;
-      }
-      case 'prune': {
-        const reclaimed = Number(e.attributes.reclaimed ?? 0);
-        const claimed = claimBurst(model, { atMs: e.timeMs, reclaimed }, notes);
-        notes.push({
-          event: 'engine.prune',
-          what: 'image',
-          at: new Date(e.timeMs).toISOString(),
-          reclaimed,
-          ...claimed,
-        });
+      case 'prune':
+        notes.push(imagePruned(model, e, notes));
         break;
-      }
     }
     wants.push({ kind: 'list-images' });
     return;
