@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { agentRecords } from './log-schema/agent-records.js';
 import { cliRecords } from './log-schema/cli-records.js';
 import { reducerRecords } from './log-schema/reducer-records.js';
-import { checkRecord, type EventSpec, loadSchema } from './log-schema/schema.js';
+import { type EventSpec, checkRecord, loadSchema } from './log-schema/schema.js';
 
 /** Events the unit tests cannot produce, and why (their names and examples are still checked). */
 const NOT_EXERCISED: Record<string, string> = {

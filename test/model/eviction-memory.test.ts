@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  type RememberedEviction,
   createEvictionMemory,
   linkEviction,
-  type RememberedEviction,
   rememberEviction,
 } from '../../src/model/eviction-memory.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { logNote } from '../../src/log/logger.js';
-import { auditSection, parseLogLines, renderAudit } from '../../src/report/audit.js';
 import { formatBytes } from '../../src/report/audit-render.js';
+import { auditSection, parseLogLines, renderAudit } from '../../src/report/audit.js';
 import { captureLogger } from '../log/capture.js';
 import { IMAGE_A, IMAGE_B, IMAGE_C, replayFixture } from '../model/eviction-fixture.js';
 
