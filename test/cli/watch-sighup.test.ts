@@ -47,8 +47,10 @@ describe('watch --log-file and SIGHUP (logrotate)', { timeout: 60_000 }, () => {
       !old.some((r) => r.event === 'agent.stop'),
       'nothing after the reopen went to the rotated file',
     );
-    assert.equal(fresh.at(-1)?.event, 'agent.stop');
-    assert.equal(fresh.at(-1)?.reason, 'SIGTERM');
+    assert.ok(
+      fresh.some((r) => r.event === 'agent.stop' && r.reason === 'SIGTERM'),
+      'the stop is in the new file',
+    );
     // No record lost or doubled across the rotation: the attempts count on without a gap.
     const attempts = [...old, ...fresh].filter((r) => r.event === 'stream.down').map((r) => r.attempt);
     assert.deepEqual(
