@@ -1,7 +1,7 @@
 /**
  * Records the reducer really emits, logged through the agent's logger: the recorded run/rmi/prune
- * stream, then inputs built to reach every other note (engine streams for services, drift, failures
- * are not recorded on this branch yet).
+ * stream, every recorded scenario in test/fixtures/events/, then inputs built to reach the notes no
+ * recording reaches (stream failures, drift, stuck services, own removals).
  */
 
 import { createIdleWatch } from '../../src/agent/idle-watch.js';
@@ -15,6 +15,7 @@ import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
 import type { ModelInput, Note } from '../../src/model/types.js';
 import { captureLogger } from '../log/capture.js';
 import { ENGINE_INFO, replayFixture, runContainerInspect } from '../model/eviction-fixture.js';
+import { recordedScenarios, replayScenario } from './recorded-scenarios.js';
 
 const T0 = Date.parse('2026-11-23T08:00:00Z');
 const img = (id: string, tags: string[], digests: string[] = []): ImageDetail => ({
@@ -142,6 +143,7 @@ export function syntheticNotes(): Note[] {
 /** The reducer's records as the agent logs them (parsed NDJSON). */
 export function reducerRecords(): Array<Record<string, unknown>> {
   const { logger, records } = captureLogger();
-  for (const note of [...replayFixture().notes, ...syntheticNotes()]) logNote(logger, note);
+  const recorded = recordedScenarios().flatMap(replayScenario);
+  for (const note of [...replayFixture().notes, ...recorded, ...syntheticNotes()]) logNote(logger, note);
   return records;
 }
