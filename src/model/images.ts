@@ -53,7 +53,7 @@ function keepFormerRefs(old: ImageEntry, next: { tags: string[]; digests: string
   const kept = (old.formerRefs ?? []).filter((r) => !now.has(r) && !lost.includes(r));
   const former = [...lost, ...kept].slice(0, MAX_FORMER_REFS);
   if (former.length > 0) old.formerRefs = former;
-  else delete old.formerRefs;
+  else old.formerRefs = undefined;
 }
 
 function setLayers(model: Model, entry: ImageEntry, layers: string[], sizes: number[] | undefined) {
