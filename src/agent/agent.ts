@@ -105,6 +105,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     pruneState,
     saveNow,
     stop: async () => {
+      // Evictions still waiting for their burst to settle are logged now, not lost.
+      loop.push({ kind: 'evictions.settle', final: true });
       sub.unsubscribe();
       saver.unsubscribe();
       quietTimer?.unsubscribe();

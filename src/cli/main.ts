@@ -3,6 +3,7 @@ import { EXIT } from '../errors.js';
 import { configCommand } from './config.js';
 import { planCommand } from './plan.js';
 import { pruneCommand } from './prune.js';
+import { auditReportCommand } from './audit-report.js';
 import { reportFailure } from './shared.js';
 import { statusCommand } from './status.js';
 import { watchCommand } from './watch.js';
@@ -19,7 +20,15 @@ export function buildProgram(): Command {
     .configureOutput({
       outputError: (str, write) => write(`layerwarden: ${str.replace(/^error: /, '').split('\n')[0]}\n`),
     });
-  for (const add of [watchCommand, statusCommand, planCommand, pruneCommand, configCommand]) add(program);
+  for (const add of [
+    watchCommand,
+    statusCommand,
+    planCommand,
+    pruneCommand,
+    configCommand,
+    auditReportCommand,
+  ])
+    add(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Note } from '../model/types.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -8,25 +8,29 @@ export interface LogTarget {
   /** `-` or undefined: stdout; `stderr`: standard error; otherwise a file path (appended, reopened on SIGHUP). */
   file?: string;
   level: LogLevel;
+  /** Write here instead (tests read the records from memory); `reopen` and `flush` do nothing then. */
+  stream?: DestinationStream;
 }
+
+/** The record format: level as a label, ISO time, `name`; no pid or hostname. Shared by every destination. */
+const OPTIONS = (level: LogLevel): pino.LoggerOptions => ({
+  level,
+  base: { name: 'layerwarden' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+  formatters: { level: (label) => ({ level: label }) },
+});
 
 /** A pino logger writing NDJSON records; every audited record carries a stable `event` name. */
 export function createLogger(target: LogTarget): { logger: Logger; reopen: () => void; flush: () => void } {
+  if (target.stream)
+    return { logger: pino(OPTIONS(target.level), target.stream), reopen: () => {}, flush: () => {} };
   const dest =
     target.file === undefined || target.file === '-'
       ? pino.destination({ dest: 1, sync: false })
       : target.file === 'stderr'
         ? pino.destination({ dest: 2, sync: false })
         : pino.destination({ dest: target.file, sync: false, mkdir: true, append: true });
-  const logger = pino(
-    {
-      level: target.level,
-      base: { name: 'layerwarden' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    dest,
-  );
+  const logger = pino(OPTIONS(target.level), dest);
   return { logger, reopen: () => dest.reopen(), flush: () => dest.flushSync() };
 }
 

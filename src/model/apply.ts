@@ -1,8 +1,10 @@
 import type { ContainerInfo, EngineEvent, EngineSnapshot, ImageDetail } from '../docker/types.js';
 import { setContainer, toEntry } from './containers.js';
-import { evictionNote } from './evictions.js';
+import { imageDeleted, imagePruned } from './eviction-events.js';
+import { BURST_QUIET_MS, evictionNote, recordEviction, settleEvictions, touchBurst } from './evictions.js';
 import { dropImage, putImage, sameRefs, touchImage } from './images.js';
 import { resolvePull } from './pulls.js';
+import { safeSample } from './safe-sample.js';
 import { anyUnsettled, markConverging, putServices } from './services.js';
 import { type RunPolicy, settleStacks } from './stacks.js';
 import type { Model, ModelInput, Note, Step, Want } from './types.js';
@@ -58,6 +60,8 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       const prev = model.containers.get(input.id);
       if (input.container) {
         if (!prev) touchImage(model, input.container.imageId, now);
+        const start = model.activity.containerStart;
+        if (start?.id === input.id) start.name = input.container.name;
         setContainer(model, input.id, toEntry(input.container, prev));
       } else setContainer(model, input.id, undefined);
       break;
@@ -72,6 +76,9 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       // A removal that did not happen (409, 404, error) must not mark a later external delete as ours.
       if (input.cancel) model.ownRemovals.delete(input.id);
       else model.ownRemovals.add(input.id);
+      break;
+    case 'evictions.settle':
+      settleEvictions(model, now, input.final === true, notes, wants);
       break;
     case 'stream.up':
       // Connected is not in sync: only the re-list that follows every connect makes it so.
@@ -100,7 +107,12 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       break;
     case 'malformed':
       model.sync = { ...model.sync, inSync: false, reason: `malformed event line: ${input.reason}` };
-      notes.push({ event: 'stream.malformed', level: 'warn', reason: input.reason, sample: input.sample });
+      notes.push({
+        event: 'stream.malformed',
+        level: 'warn',
+        reason: input.reason,
+        sample: safeSample(input.sample),
+      });
       wants.push({ kind: 'resync', reason: 'malformed event' });
       break;
     case 'refresh.failed':
@@ -109,7 +121,11 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       wants.push({ kind: 'resync', reason: `${input.what} failed` });
       break;
   }
-  if (input.kind !== 'pull.resolved' && input.kind !== 'own-removal') settleStacks(model, policy, now, notes);
+  if (input.kind !== 'pull.resolved' && input.kind !== 'own-removal' && input.kind !== 'evictions.settle')
+    settleStacks(model, policy, now, notes);
+  // A burst that grew in this step is logged once it has been quiet for BURST_QUIET_MS (the loop's timer).
+  if (model.heldEvictions?.lastAt === now && input.kind !== 'evictions.settle')
+    wants.push({ kind: 'settle-evictions', delayMs: BURST_QUIET_MS });
   if (input.kind === 'services' || input.kind === 'snapshot') {
     if (anyUnsettled(model)) wants.push({ kind: 'list-services', delayMs: CONVERGE_POLL_MS });
   }
@@ -130,13 +146,14 @@ function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note
       case 'tag':
         touchImage(model, e.actorId, now);
         break;
-      case 'delete': {
-        const dropped = dropImage(model, e.actorId);
-        if (dropped) notes.push(evictionNote(model, dropped, 'delete-event', policy));
+      case 'untag':
+        touchBurst(model, now);
         break;
-      }
+      case 'delete':
+        imageDeleted(model, e, { now, policy }, notes);
+        break;
       case 'prune':
-        notes.push({ event: 'engine.prune', what: 'image', reclaimed: Number(e.attributes.reclaimed ?? 0) });
+        notes.push(imagePruned(model, e, notes));
         break;
     }
     wants.push({ kind: 'list-images' });
@@ -151,6 +168,7 @@ function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note
       notes.push({
         event: 'engine.prune',
         what: 'container',
+        at: new Date(e.timeMs).toISOString(),
         reclaimed: Number(e.attributes.reclaimed ?? 0),
       });
       return;
@@ -158,7 +176,8 @@ function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note
     if (!CONTAINER_ACTIONS.has(e.action)) return;
     const known = model.containers.get(e.actorId);
     if (e.action === 'start' || e.action === 'restart') {
-      model.activity.containerStart = { at: now, name: e.attributes.name ?? e.actorId };
+      // Not the `name` attribute: labels merge into it and can overwrite it (the inspect brings the name).
+      model.activity.containerStart = { at: now, name: known?.name ?? e.actorId.slice(0, 12), id: e.actorId };
       if (known) setContainer(model, e.actorId, { ...known, state: 'running' });
     } else if (e.action === 'die' && known) {
       setContainer(model, e.actorId, { ...known, state: 'exited', finishedAt: e.timeMs });
@@ -175,6 +194,7 @@ function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note
     notes.push({
       event: 'engine.prune',
       what: 'build-cache',
+      at: new Date(e.timeMs).toISOString(),
       reclaimed: Number(e.attributes.reclaimed ?? 0),
     });
   }
@@ -204,7 +224,8 @@ function applyImages(model: Model, images: ImageDetail[], ctx: ApplyContext, not
     const dropped = dropImage(model, id);
     if (!dropped) continue;
     drift.removed.push(id);
-    notes.push(evictionNote(model, dropped, 'list', ctx.policy));
+    const note = evictionNote(model, dropped, 'list', { policy: ctx.policy, atMs: ctx.now });
+    recordEviction(model, note, ctx.now, ctx.now, notes);
   }
   return drift;
 }

@@ -1,3 +1,4 @@
+import { createEvictionMemory } from './eviction-memory.js';
 import type { ImageClocks, Model } from './types.js';
 
 /** An empty model, not in sync, optionally with clocks restored from the state file. */
@@ -18,6 +19,7 @@ export function createModel(
     activity: {},
     pendingPulls: new Map(),
     ownRemovals: new Set(),
+    evictionMemory: createEvictionMemory(),
     eventCounts: new Map(),
   };
 }

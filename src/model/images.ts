@@ -10,6 +10,7 @@ export function putImage(
   const old = model.images.get(info.id);
   if (old) {
     const wasTagged = old.tags.length > 0;
+    keepFormerRefs(old, info);
     old.tags = info.tags;
     old.digests = info.digests;
     old.size = info.size;
@@ -37,6 +38,22 @@ export function putImage(
   model.images.set(info.id, entry);
   if (info.layers?.length) setLayers(model, entry, info.layers, info.layerSizes);
   return { entry, added: true };
+}
+
+/** Most refs an image remembers having lost (a tag that moves daily would grow it forever). */
+const MAX_FORMER_REFS = 16;
+
+/**
+ * `docker rmi` and `image prune` untag before they delete, and the list that follows an untag shows the
+ * image without its refs: keep what it lost, so its eviction can still say what it was.
+ */
+function keepFormerRefs(old: ImageEntry, next: { tags: string[]; digests: string[] }) {
+  const now = new Set([...next.tags, ...next.digests]);
+  const lost = [...old.tags, ...old.digests].filter((r) => !now.has(r));
+  const kept = (old.formerRefs ?? []).filter((r) => !now.has(r) && !lost.includes(r));
+  const former = [...lost, ...kept].slice(0, MAX_FORMER_REFS);
+  if (former.length > 0) old.formerRefs = former;
+  else old.formerRefs = undefined;
 }
 
 function setLayers(model: Model, entry: ImageEntry, layers: string[], sizes: number[] | undefined) {

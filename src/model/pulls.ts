@@ -1,4 +1,5 @@
 import type { ImageDetail } from '../docker/types.js';
+import { linkEviction } from './eviction-memory.js';
 import { putImage } from './images.js';
 import { refMatches, registryOf } from './refs.js';
 import { liveRuns, type RunPolicy } from './stacks.js';
@@ -79,6 +80,7 @@ export function resolvePull(
     ...(repeatOf !== undefined && { repeatOf: new Date(repeatOf).toISOString() }),
     layers: { total, new: fresh },
     bytes: { downloaded, reused, known: sizes !== undefined },
+    ...linkEviction(model.evictionMemory, { class: cls, ref, image: detail.id, atMs: pull.eventTimeMs }),
   };
 }
 

@@ -8,6 +8,8 @@ import type {
   ServiceInfo,
   TaskInfo,
 } from '../docker/types.js';
+import type { EvictionMemory } from './eviction-memory.js';
+import type { HeldEvictions } from './evictions.js';
 
 /** The agent's own clocks for an image, in ms since the epoch (agent clock). Persisted in the state file. */
 export interface ImageClocks {
@@ -21,6 +23,8 @@ export interface ImageEntry extends ImageClocks {
   id: string;
   tags: string[];
   digests: string[];
+  /** Refs the image lost while the model held it (untag, a tag that moved): an eviction reports them. */
+  formerRefs?: string[];
   layers: string[];
   layerSizes?: number[];
   size: number;
@@ -98,11 +102,19 @@ export interface Model {
   /** The engine the saved clocks belong to; clocks from another engine are dropped at the first list. */
   savedEngineId?: string;
   /** Last pull and container start (agent clock), for the quiet period. */
-  activity: { pull?: { at: number; ref: string }; containerStart?: { at: number; name: string } };
+  activity: {
+    pull?: { at: number; ref: string };
+    /** `id` lets the inspect put the real name in place (event attributes can be spoofed by labels). */
+    containerStart?: { at: number; name: string; id?: string };
+  };
   /** Pulls whose image has not been inspected yet, by ref. */
   pendingPulls: Map<string, PendingPull>;
   /** Image ids the agent's own executor is removing: their eviction is `by: layerwarden`. */
   ownRemovals: Set<string>;
+  /** External evictions waiting to learn their activity (a `prune` event may close their burst). */
+  heldEvictions?: HeldEvictions;
+  /** Recent evictions by image id, repo:tag and repo@digest, to link a later cold re-pull to its cause. */
+  evictionMemory: EvictionMemory;
   /** Events applied since start, by type (for metrics). */
   eventCounts: Map<string, number>;
 }
@@ -118,6 +130,8 @@ export type ModelInput =
   | { kind: 'pull.resolved'; ref: string; image: ImageDetail | null }
   /** The executor is about to delete this image (its eviction is `by: layerwarden`); `cancel` when it did not. */
   | { kind: 'own-removal'; id: string; cancel?: boolean }
+  /** Time to close the held evictions' burst (asked for by a `settle-evictions` want; `final` on stop). */
+  | { kind: 'evictions.settle'; final?: boolean }
   | { kind: 'stream.up'; attempt: number }
   | { kind: 'stream.down'; reason: string; code?: string; retryInMs: number; attempt: number }
   | { kind: 'malformed'; reason: string; sample: string }
@@ -130,6 +144,8 @@ export type Want =
   | { kind: 'inspect-container'; id: string }
   | { kind: 'list-services'; delayMs?: number }
   | { kind: 'resolve-pull'; ref: string }
+  /** Push `evictions.settle` after this delay, replacing any earlier request (a timer, not a list). */
+  | { kind: 'settle-evictions'; delayMs: number }
   | { kind: 'resync'; reason: string };
 
 /** Something worth a log record, produced by the reducer. `event` is the stable log event name. */

@@ -70,6 +70,7 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
     let listing = false;
     let again: string | undefined;
     let resyncTimer: Subscription | undefined;
+    let settleTimer: Subscription | undefined;
 
     const push = (input: ModelInput) => {
       const at = scheduler.now();
@@ -123,6 +124,11 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
             },
             want.delayMs,
           );
+        case 'settle-evictions':
+          // A timer, replaced by each request: held evictions are logged once their burst is quiet.
+          settleTimer?.unsubscribe();
+          settleTimer = scheduler.schedule(() => push({ kind: 'evictions.settle' }), want.delayMs);
+          return;
         case 'resolve-pull':
           return queue.request(`pull:${want.ref}`, async () => {
             await port
@@ -214,6 +220,7 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
     return () => {
       events.unsubscribe();
       resyncTimer?.unsubscribe();
+      settleTimer?.unsubscribe();
       queue.close();
       pushInput = () => {};
     };

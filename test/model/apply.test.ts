@@ -15,6 +15,9 @@ const idlePolicy = { ...policy, quietPeriodMs: 60_000 };
 function run(model: Model, inputs: Array<[number, ModelInput]>): Note[] {
   const notes: Note[] = [];
   for (const [now, input] of inputs) notes.push(...apply(model, input, { now, policy }).notes);
+  // External evictions are held briefly to be matched with an engine prune; close the burst.
+  const last = inputs.at(-1)?.[0] ?? T0;
+  notes.push(...apply(model, { kind: 'evictions.settle', final: true }, { now: last, policy }).notes);
   return notes;
 }
 

@@ -48,7 +48,10 @@ function replay(s: Scenario): { model: Model; notes: Note[] } {
   feed({ kind: 'snapshot', snapshot: s.before, reason: 'start' }, t0 - 1);
   for (const event of s.events) feed({ kind: 'event', event }, event.timeMs);
   const end = (s.events.at(-1)?.timeMs ?? t0) + 1;
+  // Held external evictions are closed before the re-list, as the loop's settle timer would.
+  feed({ kind: 'evictions.settle', final: true }, end);
   feed({ kind: 'snapshot', snapshot: s.after, reason: 'periodic' }, end);
+  feed({ kind: 'evictions.settle', final: true }, end);
   return { model, notes };
 }
 

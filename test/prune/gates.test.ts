@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IdleAnswer } from '../../src/model/idle.js';
-import { belowLowWater, type DiskReading, decide, diskReadingFromStatfs } from '../../src/prune/gates.js';
+import { type DiskReading, belowLowWater, decide, diskReadingFromStatfs } from '../../src/prune/gates.js';
 import type { Plan } from '../../src/prune/plan.js';
 
 const idle: IdleAnswer = { idle: true, busy: [] };

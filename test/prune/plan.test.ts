@@ -6,7 +6,7 @@ import { createModel } from '../../src/model/create.js';
 import { putImage } from '../../src/model/images.js';
 import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
 import type { Model } from '../../src/model/types.js';
-import { DEFAULT_MIN_AGE_MS, durationText, type Plan, planPrune, recheck } from '../../src/prune/plan.js';
+import { DEFAULT_MIN_AGE_MS, type Plan, durationText, planPrune, recheck } from '../../src/prune/plan.js';
 
 const H = 3600_000;
 const T0 = Date.parse('2025-06-01T00:00:00Z');

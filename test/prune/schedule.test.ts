@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LayerwardenError } from '../../src/errors.js';
 import {
-  currentWindow,
   DEFAULT_WINDOW_MS,
+  type Schedule,
+  currentWindow,
   dueEvaluation,
   missedWindows,
   nextBoundary,
   parseSchedule,
   previousBoundary,
-  type Schedule,
 } from '../../src/prune/schedule.js';
 
 const H = 3600_000;
