@@ -1,6 +1,7 @@
 /**
  * Records the CLI (src/cli/watch.ts) really emits: a `watch` child with an unusable state file
- * (state.moved with its reason), agent.start, and agent.stop when `--for` runs out.
+ * (state.moved with its reason), agent.start (with its next boundary and the address `--listen 127.0.0.1:0`
+ * bound), and agent.stop and agent.stopped when `--for` runs out.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +14,16 @@ export async function cliRecords(): Promise<Array<Record<string, unknown>>> {
     const log = path.join(dir, 'log.ndjson');
     const stateFile = path.join(dir, 'state.json');
     await writeFile(stateFile, '{ not json');
-    const { exited } = spawnWatch(dir, ['--for', '1500ms', '--log-file', log, '--state-file', stateFile]);
+    const { exited } = spawnWatch(dir, [
+      '--for',
+      '1500ms',
+      '--log-file',
+      log,
+      '--state-file',
+      stateFile,
+      '--listen',
+      '127.0.0.1:0',
+    ]);
     const { code, stderr } = await exited;
     if (code !== 0) throw new Error(`watch exited ${code}: ${stderr}`);
     return recordsOf(log);

@@ -1,0 +1,189 @@
+/**
+ * Records the boundary runner (src/agent/boundary-runner.ts) really emits, logged through the agent's
+ * logger, over the scripted model and port of test/prune and a scheduler whose clock this file moves:
+ * windows that close busy or while the agent was down, decisions that fire (on, dry run, off, a retry
+ * after the engine's own prune) or not (disk low, disk unknown, 51+ candidates), a retry whose window
+ * closes first, and an evaluation that throws.
+ */
+import { setImmediate as turn } from 'node:timers/promises';
+import { type SchedulerLike, Subject, Subscription } from 'rxjs';
+import { type BoundaryRunnerOptions, startBoundaryRunner } from '../../src/agent/boundary-runner.js';
+import { logNote } from '../../src/log/logger.js';
+import { apply } from '../../src/model/apply.js';
+import type { DiskReading } from '../../src/prune/gates.js';
+import { parseSchedule } from '../../src/prune/schedule.js';
+import type { AgentState } from '../../src/state/state-file.js';
+import type { Tick } from '../../src/streams/model-loop.js';
+import { captureLogger } from '../log/capture.js';
+import {
+  type FakePort,
+  fakePort,
+  H,
+  image,
+  modelOf,
+  POLICY,
+  resnapshot,
+  service,
+  type World,
+} from '../prune/world.js';
+
+const at = (iso: string) => Date.parse(iso);
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 30; i++) await turn();
+}
+
+/** A scheduler on a clock this file moves; timers run in order, the promises they start in between. */
+class ManualScheduler {
+  private timers: Array<{ at: number; run: () => void }> = [];
+  constructor(public t: number) {}
+  now = () => this.t;
+  schedule(work: (state?: unknown) => void, delay = 0, state?: unknown): Subscription {
+    const timer = { at: this.t + delay, run: () => work(state) };
+    this.timers.push(timer);
+    return new Subscription(() => {
+      this.timers = this.timers.filter((x) => x !== timer);
+    });
+  }
+  async advanceTo(to: number): Promise<void> {
+    for (;;) {
+      const next = this.timers.filter((x) => x.at <= to).sort((a, b) => a.at - b.at)[0];
+      if (!next) break;
+      this.timers = this.timers.filter((x) => x !== next);
+      this.t = Math.max(this.t, next.at);
+      next.run();
+      await settle();
+    }
+    this.t = to;
+    await settle();
+  }
+}
+
+const disk = (usedPercent: number): DiskReading => ({
+  path: '/var/lib/docker',
+  ok: true,
+  usedPercent,
+  usedBytes: usedPercent * 1e9,
+  totalBytes: 100e9,
+  freeBytes: (100 - usedPercent) * 1e9,
+});
+const oldImages: World = { images: [image('a'), image('b')] };
+const busy = (w: World): World => ({ ...w, services: [service('ci-1', 'app:1', 1, 0)] });
+
+export async function boundaryRecords(): Promise<Array<Record<string, unknown>>> {
+  const { logger, records } = captureLogger();
+
+  /** A runner from `start` over `world` with the agent's saved prune state; `until` moves its clock on. */
+  const run = async (opts: {
+    start: string;
+    until: string;
+    world?: World;
+    state?: AgentState['prune'];
+    mode?: BoundaryRunnerOptions['mode'];
+    readDisk?: BoundaryRunnerOptions['readDisk'];
+    prepare?: (port: FakePort) => void;
+  }) => {
+    const clock = new ManualScheduler(at(opts.start));
+    const model = modelOf(opts.world ?? oldImages, clock.t, 30 * H);
+    const ticks$ = new Subject<Tick>();
+    const port = fakePort();
+    opts.prepare?.(port);
+    const agent = {
+      ticks$,
+      model: () => model,
+      pruneState: { ...opts.state },
+      saveNow: async () => {},
+      loop: {
+        ticks$,
+        push: (input: Parameters<typeof apply>[1]) => apply(model, input, { now: clock.t, policy: POLICY }),
+        queueDepth: () => 0,
+      },
+    };
+    const runner = startBoundaryRunner({
+      agent,
+      port,
+      schedule: parseSchedule({ cron: '0 0 * * *', tz: 'UTC', windowMs: 6 * H }),
+      policy: POLICY,
+      settings: { minAgeMs: 24 * H, diskHighPercent: 80, diskLowPercent: 60 },
+      mode: opts.mode ?? 'on',
+      log: (note) => logNote(logger, note),
+      scheduler: clock as unknown as SchedulerLike,
+      readDisk: opts.readDisk ?? (async () => disk(90)),
+      settle: async () => ({ ok: true }),
+    });
+    await settle();
+    /** The engine's truth changes and the loop ticks. */
+    const world = async (w: World) => {
+      resnapshot(model, w, clock.t);
+      ticks$.next({} as Tick);
+      await settle();
+    };
+    return { clock, world, port, runner, until: () => clock.advanceTo(at(opts.until)) };
+  };
+
+  // A window that closes while a run is live, then the next boundary fires and removes.
+  {
+    const s = await run({
+      start: '2025-06-01T23:00:00Z',
+      until: '2025-06-03T00:00:01Z',
+      world: busy(oldImages),
+      prepare: (port) => {
+        port.buildCacheReclaimed = 2048;
+      },
+    });
+    await s.clock.advanceTo(at('2025-06-02T12:00:00Z'));
+    await s.world(oldImages);
+    await s.until();
+    await s.runner.stop();
+  }
+
+  // Windows that closed while the agent was not running.
+  {
+    const state = { lastEvaluatedBoundary: at('2025-05-30T00:00:00Z') };
+    const s = await run({ start: '2025-06-01T12:00:00Z', until: '2025-06-01T12:00:01Z', state });
+    await s.runner.stop();
+  }
+
+  // The engine's own prune holds the lock: a retry five minutes later; then one whose window closes first.
+  for (const start of ['2025-06-02T00:01:00Z', '2025-06-02T05:58:00Z']) {
+    const state = { lastEvaluatedBoundary: at('2025-06-01T00:00:00Z') };
+    const s = await run({
+      start,
+      until: '2025-06-02T07:00:00Z',
+      state,
+      prepare: (port) =>
+        port.outcomes.set('sha256:a', { kind: 'conflict', message: 'a prune operation is already running' }),
+    });
+    await s.clock.advanceTo(at(start) + 1000);
+    s.port.outcomes.clear();
+    await s.until();
+    await s.runner.stop();
+  }
+
+  // Decisions that do not fire (disk below high-water, disk unknown), a dry run of many, --no-prune.
+  const many: World = { images: Array.from({ length: 52 }, (_, i) => image(`m${i}`)) };
+  const decisions: Array<Parameters<typeof run>[0]> = [
+    { start: '2025-06-02T00:00:30Z', until: '2025-06-02T01:00:00Z', readDisk: async () => disk(50) },
+    {
+      start: '2025-06-02T00:00:30Z',
+      until: '2025-06-02T01:00:00Z',
+      readDisk: async (path) => ({ path, ok: false, reason: 'ENOENT: no such file or directory' }),
+    },
+    { start: '2025-06-02T00:00:30Z', until: '2025-06-02T01:00:00Z', world: many, mode: 'dry-run' },
+    { start: '2025-06-02T00:00:30Z', until: '2025-06-02T01:00:00Z', mode: 'off' },
+    // An evaluation that throws: prune.error, the boundary given up.
+    {
+      start: '2025-06-02T00:00:30Z',
+      until: '2025-06-02T01:00:00Z',
+      readDisk: async () => {
+        throw new Error('statfs exploded');
+      },
+    },
+  ];
+  for (const opts of decisions) {
+    const s = await run(opts);
+    await s.until();
+    await s.runner.stop();
+  }
+  return records;
+}
