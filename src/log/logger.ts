@@ -24,12 +24,15 @@ const OPTIONS = (level: LogLevel): pino.LoggerOptions => ({
 export function createLogger(target: LogTarget): { logger: Logger; reopen: () => void; flush: () => void } {
   if (target.stream)
     return { logger: pino(OPTIONS(target.level), target.stream), reopen: () => {}, flush: () => {} };
+  // Synchronous writes: an audit log must keep its order and its last line before an exit. With async
+  // writes, flushSync during a pending write let later lines land first (seen in a test). The agent
+  // writes a few records a second, so the cost is nothing.
   const dest =
     target.file === undefined || target.file === '-'
-      ? pino.destination({ dest: 1, sync: false })
+      ? pino.destination({ dest: 1, sync: true })
       : target.file === 'stderr'
-        ? pino.destination({ dest: 2, sync: false })
-        : pino.destination({ dest: target.file, sync: false, mkdir: true, append: true });
+        ? pino.destination({ dest: 2, sync: true })
+        : pino.destination({ dest: target.file, sync: true, mkdir: true, append: true });
   const logger = pino(OPTIONS(target.level), dest);
   return { logger, reopen: () => dest.reopen(), flush: () => dest.flushSync() };
 }

@@ -28,7 +28,10 @@ function setup(over: Partial<MetricsSources> = {}) {
   const tick = (notes: Note[], input: ModelInput = { kind: 'stream.up', attempt: 0 }, at = T0): void =>
     metrics.observe({ at, input, step: { notes, wants: [] }, model } as Tick);
   const scrape = async () => parsePrometheusText(await metrics.render());
-  return { model, metrics, tick, scrape, setIdle: (a: IdleAnswer) => (idle = a) };
+  const setIdle = (a: IdleAnswer): void => {
+    idle = a;
+  };
+  return { model, metrics, tick, scrape, setIdle };
 }
 
 const event = (type: EngineEvent['type'], action: string): ModelInput => ({
