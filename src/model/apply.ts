@@ -33,7 +33,8 @@ const CONTAINER_ACTIONS = new Set([
   'update',
   'oom',
 ]);
-const IMAGE_LIST_ACTIONS = new Set(['tag', 'untag', 'delete', 'load', 'import', 'prune', 'pull']);
+// `push` records the pushed manifest's digest on the image (a new RepoDigest) without any other event.
+const IMAGE_LIST_ACTIONS = new Set(['tag', 'untag', 'delete', 'load', 'import', 'prune', 'pull', 'push']);
 
 /**
  * Applies one input to the model. The model is updated in place (the scan in src/streams owns the only

@@ -201,4 +201,40 @@ describe('model loop (scripted port, virtual time)', () => {
     await t.clock.advanceTo(60_000);
     assert.equal(infos, 1, 'no list after the loop was torn down');
   });
+
+  it('polls a converging service until it has converged, with no event to say so', async () => {
+    const t = start();
+    await t.clock.advanceTo(10);
+    const svc = {
+      id: 'svc1',
+      name: 'run1_web',
+      image: 'app:1',
+      stack: 'run1',
+      mode: 'replicated' as const,
+      desired: 1,
+      running: 0,
+    };
+    t.port.services = [svc];
+    t.port.emit(t.port.event('service', 'create', 'svc1', { name: 'run1_web' }));
+    await t.clock.advanceTo(3000);
+    assert.equal(t.model()?.services.get('svc1')?.state, 'converging');
+    t.port.services = [{ ...svc, running: 1 }]; // the task runs: swarm emits no event for it
+    await t.clock.advanceTo(6000);
+    t.stop();
+    assert.equal(t.model()?.services.get('svc1')?.state, 'converged');
+    const converged = t.ticks.flatMap((x) => x.step.notes).filter((n) => n.event === 'service.converged');
+    assert.equal(converged.length, 1);
+  });
+
+  it('an image push (which adds a repo digest) asks for an image list', async () => {
+    const t = start();
+    const img = image(3);
+    t.port.images.set(img.id, img);
+    await t.clock.advanceTo(10);
+    t.port.images.set(img.id, { ...img, digests: ['app@sha256:abc'] });
+    t.port.emit(t.port.event('image', 'push', 'app:3', { name: 'app' }));
+    await t.clock.advanceTo(20);
+    t.stop();
+    assert.deepEqual(t.model()?.images.get(img.id)?.digests, ['app@sha256:abc']);
+  });
 });
