@@ -74,7 +74,8 @@ const liveEngines = new Set<Engine>();
 /** Runs a program, collecting its output; never rejects on a non-zero exit. */
 export function run(cmd: string, args: string[], opts: DockerOptions = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const spawnOpts: SpawnOptions = { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] };
+    const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+    const spawnOpts: SpawnOptions = { env: opts.env ?? process.env, stdio: [stdin, 'pipe', 'pipe'] };
     if (opts.cwd) spawnOpts.cwd = opts.cwd;
     const child = spawn(cmd, args, spawnOpts);
     const out: Buffer[] = [];
@@ -91,7 +92,10 @@ export function run(cmd: string, args: string[], opts: DockerOptions = {}): Prom
       const stderr = Buffer.concat(err).toString() + (signal ? `\n(killed by ${signal})` : '');
       resolve({ stdout: Buffer.concat(out).toString(), stderr, code: code ?? 128 });
     });
-    child.stdin?.end(opts.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => {}); // EPIPE when the program exits before reading its input
+      child.stdin.end(opts.input);
+    }
   });
 }
 
