@@ -24,11 +24,14 @@ describe('--watchdog and --reconnect-max', () => {
   it('from the environment, and a bad value is a one-line config error', () => {
     const o = streamOptions(resolveConfig({}, { LAYERWARDEN_WATCHDOG: '10s' }).config);
     assert.equal(o.silenceMs, 10_000);
-    assert.throws(() => resolveConfig({ watchdog: 'soon' }, {}), (e: unknown) => {
-      assert.ok(e instanceof LayerwardenError);
-      assert.equal(e.code, 'config');
-      assert.match(e.message, /--watchdog: "soon" is not a duration like 30s/);
-      return true;
-    });
+    assert.throws(
+      () => resolveConfig({ watchdog: 'soon' }, {}),
+      (e: unknown) => {
+        assert.ok(e instanceof LayerwardenError);
+        assert.equal(e.code, 'config');
+        assert.match(e.message, /--watchdog: "soon" is not a duration like 30s/);
+        return true;
+      },
+    );
   });
 });

@@ -174,7 +174,7 @@ function run(sim: Sim, op: Op): EngineEvent[] {
     }
     case 'stop': {
       const c = nthContainer(op.container);
-      if (!c || c.state !== 'running') break;
+      if (c?.state !== 'running') break;
       c.state = 'exited';
       c.finishedAt = Number(sim.nano / 1_000_000n);
       out.push(
@@ -328,7 +328,10 @@ describe('apply (property): events one by one = a fresh re-list', () => {
         };
         for (const op of setup) run(sim, op);
         let now = 1_700_000_000_000;
-        const ctx = () => ({ now: (now += 7), policy: ALL_STACKS_ARE_RUNS });
+        const ctx = () => {
+          now += 7;
+          return { now, policy: ALL_STACKS_ARE_RUNS };
+        };
         const live = createModel();
         const pending: Want[] = [];
         const feed = (input: ModelInput) => {
