@@ -50,9 +50,16 @@ export function engineEvents$(opts: EventStreamOptions): Observable<StreamSignal
     const connect = () => {
       if (closed) return;
       // Everything one connection owns (its socket, its watchdog and ping timers) lives and dies with it:
-      // a late answer to an old connection's ping must not touch the next connection's timers.
+      // a late answer to an old connection's ping must not touch the next connection's timers. One slot
+      // per timer: a connection that lives for months must not accumulate handles.
       const own = new Subscription();
       current = own;
+      let watchTimer: Subscription | undefined;
+      let pingTimer: Subscription | undefined;
+      own.add(() => {
+        watchTimer?.unsubscribe();
+        pingTimer?.unsubscribe();
+      });
       const splitter = createSplitter(maxLine);
       let openedAt: number | undefined;
       let lastByteAt = scheduler.now();
@@ -85,24 +92,23 @@ export function engineEvents$(opts: EventStreamOptions): Observable<StreamSignal
         if (done || closed) return;
         const quiet = scheduler.now() - lastByteAt;
         if (quiet < silenceMs) {
-          own.add(scheduler.schedule(watch, silenceMs - quiet));
+          watchTimer = scheduler.schedule(watch, silenceMs - quiet);
           return;
         }
         let answered = false;
         const what = openedAt === undefined ? 'no answer to the events request' : 'engine silent';
-        const pingTimer = scheduler.schedule(() => {
+        pingTimer = scheduler.schedule(() => {
           if (!answered) down(`${what} for ${silenceMs} ms and ping timed out`);
         }, pingTimeoutMs);
-        own.add(pingTimer);
         opts.port.ping(pingTimeoutMs).then(
           () => {
             answered = true;
             if (done || closed) return;
-            pingTimer.unsubscribe();
+            pingTimer?.unsubscribe();
             // A live engine with nothing to say is fine; one that answers pings but not our request is not.
             if (openedAt === undefined) return down(`${what} for ${silenceMs} ms (ping answered)`);
             lastByteAt = scheduler.now();
-            own.add(scheduler.schedule(watch, silenceMs));
+            watchTimer = scheduler.schedule(watch, silenceMs);
           },
           (err: unknown) => {
             answered = true;
@@ -110,7 +116,7 @@ export function engineEvents$(opts: EventStreamOptions): Observable<StreamSignal
           },
         );
       };
-      own.add(scheduler.schedule(watch, silenceMs));
+      watchTimer = scheduler.schedule(watch, silenceMs);
 
       own.add(
         opts.port.events({ ...(since && { since }), ...(until && { until }) }).subscribe({
