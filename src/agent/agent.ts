@@ -6,7 +6,8 @@ import { logNote } from '../log/logger.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
 import type { Model } from '../model/types.js';
 import { type AgentState, clocksOf, moveAside, saveState, stateFromModel } from '../state/state-file.js';
-import { createModelLoop, type ModelLoop, type Tick } from '../streams/model-loop.js';
+import { DEFAULT_BACKOFF } from '../streams/backoff.js';
+import { createModelLoop, type ModelLoop, type ModelLoopOptions, type Tick } from '../streams/model-loop.js';
 import { createIdleWatch, nextQuietExpiry } from './idle-watch.js';
 
 export interface AgentOptions {
@@ -18,6 +19,19 @@ export interface AgentOptions {
   scheduler?: SchedulerLike;
   /** How often the clocks are written to the state file (default 60 s); always on stop. */
   saveEveryMs?: number;
+  /** Events stream settings over those from the config (tests use short timings here). */
+  stream?: ModelLoopOptions['stream'];
+}
+
+/** The events stream's watchdog and backoff from the operator's `--watchdog` and `--reconnect-max`. */
+export function streamOptions(config: Config): NonNullable<ModelLoopOptions['stream']> {
+  const maxMs = config.reconnectMaxMs;
+  return {
+    silenceMs: config.watchdogMs,
+    // Long enough for a busy engine to answer, short enough to notice a frozen one soon after the silence.
+    pingTimeoutMs: Math.min(5_000, Math.ceil(config.watchdogMs / 2)),
+    backoff: { ...DEFAULT_BACKOFF, maxMs, initialMs: Math.min(DEFAULT_BACKOFF.initialMs, maxMs) },
+  };
 }
 
 export interface RunningAgent {
@@ -47,6 +61,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     savedClocks: clocksOf(opts.state),
     ...(opts.state.engineId && { savedEngineId: opts.state.engineId }),
     resyncMs: config.resyncMs,
+    stream: { ...streamOptions(config), ...opts.stream },
   });
   const ticks$ = loop.ticks$.pipe(share());
   const pruneState = { ...opts.state.prune };

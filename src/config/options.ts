@@ -21,6 +21,10 @@ export interface Config {
   logLevel: LogLevel;
   logFile?: string;
   resyncMs: number;
+  /** Silence on the events stream after which the engine is pinged (a ping that hangs recycles the stream). */
+  watchdogMs: number;
+  /** Ceiling of the reconnect backoff; also the retry interval when the socket refuses us (EACCES). */
+  reconnectMaxMs: number;
   pullBudget: number;
 }
 
@@ -220,6 +224,24 @@ export const OPTION_SPECS = [
     parse: positiveDuration,
     expects: 'a duration like 5m',
     fallback: () => 300_000,
+  }),
+  spec({
+    key: 'watchdogMs',
+    flag: '--watchdog <duration>',
+    env: 'LAYERWARDEN_WATCHDOG',
+    help: 'ping the engine after this long without a byte on the events stream (default 30s)',
+    parse: positiveDuration,
+    expects: 'a duration like 30s',
+    fallback: () => 30_000,
+  }),
+  spec({
+    key: 'reconnectMaxMs',
+    flag: '--reconnect-max <duration>',
+    env: 'LAYERWARDEN_RECONNECT_MAX',
+    help: 'longest wait between reconnect attempts, and the retry interval on EACCES (default 30s)',
+    parse: positiveDuration,
+    expects: 'a duration like 30s',
+    fallback: () => 30_000,
   }),
   spec({
     key: 'pullBudget',

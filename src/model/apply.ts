@@ -15,6 +15,10 @@ export interface ApplyContext {
   policy: RunPolicy;
 }
 
+/** What an operator needs to read when the socket refuses us: the fix is theirs, the agent keeps retrying. */
+export const PERMISSION_HINT =
+  "permission denied on the Docker socket: run the agent as root or as a member of the socket's group (usually docker), or fix the socket's mode; retrying slowly until then";
+
 /** Polling interval for service lists while a service converges (there are no task events). */
 export const CONVERGE_POLL_MS = 1000;
 
@@ -31,7 +35,8 @@ const CONTAINER_ACTIONS = new Set([
   'update',
   'oom',
 ]);
-const IMAGE_LIST_ACTIONS = new Set(['tag', 'untag', 'delete', 'load', 'import', 'prune', 'pull']);
+// `push` records the pushed manifest's digest on the image (a new RepoDigest) without any other event.
+const IMAGE_LIST_ACTIONS = new Set(['tag', 'untag', 'delete', 'load', 'import', 'prune', 'pull', 'push']);
 
 /**
  * Applies one input to the model. The model is updated in place (the scan in src/streams owns the only
@@ -48,7 +53,7 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       applyEvent(model, input.event, ctx, notes, wants);
       break;
     case 'snapshot':
-      applySnapshot(model, input.snapshot, input.reason, ctx, notes);
+      applySnapshot(model, input.snapshot, input.reason, input.startedAt, ctx, notes);
       break;
     case 'images':
       applyImages(model, input.images, ctx, notes);
@@ -82,7 +87,13 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       break;
     case 'stream.up':
       // Connected is not in sync: only the re-list that follows every connect makes it so.
-      model.sync = { ...model.sync, connected: true, inSync: false, reason: 'listing after connect' };
+      model.sync = {
+        ...model.sync,
+        connected: true,
+        invalidatedAt: now,
+        inSync: false,
+        reason: 'listing after connect',
+      };
       notes.push({ event: 'stream.up', attempt: input.attempt });
       wants.push({
         kind: 'resync',
@@ -101,12 +112,18 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
         level: 'warn',
         reason: input.reason,
         ...(input.code && { code: input.code }),
+        ...((input.code === 'EACCES' || input.code === 'EPERM') && { hint: PERMISSION_HINT }),
         retryInMs: input.retryInMs,
         attempt: input.attempt,
       });
       break;
     case 'malformed':
-      model.sync = { ...model.sync, inSync: false, reason: `malformed event line: ${input.reason}` };
+      model.sync = {
+        ...model.sync,
+        inSync: false,
+        invalidatedAt: now,
+        reason: `malformed event line: ${input.reason}`,
+      };
       notes.push({
         event: 'stream.malformed',
         level: 'warn',
@@ -115,8 +132,23 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       });
       wants.push({ kind: 'resync', reason: 'malformed event' });
       break;
+    case 'overflow':
+      model.sync = {
+        ...model.sync,
+        inSync: false,
+        invalidatedAt: now,
+        reason: `more than ${input.limit} events during a full list; events dropped`,
+      };
+      notes.push({ event: 'stream.overflow', level: 'warn', limit: input.limit });
+      wants.push({ kind: 'resync', reason: 'event buffer overflowed during list' });
+      break;
     case 'refresh.failed':
-      model.sync = { ...model.sync, inSync: false, reason: `${input.what} failed: ${input.message}` };
+      model.sync = {
+        ...model.sync,
+        inSync: false,
+        invalidatedAt: now,
+        reason: `${input.what} failed: ${input.message}`,
+      };
       notes.push({ event: 'refresh.failed', level: 'warn', what: input.what, message: input.message });
       wants.push({ kind: 'resync', reason: `${input.what} failed` });
       break;
@@ -250,7 +282,14 @@ function applyContainers(model: Model, containers: ContainerInfo[], now: number)
   return drift;
 }
 
-function applySnapshot(model: Model, snap: EngineSnapshot, reason: string, ctx: ApplyContext, notes: Note[]) {
+function applySnapshot(
+  model: Model,
+  snap: EngineSnapshot,
+  reason: string,
+  startedAt: number | undefined,
+  ctx: ApplyContext,
+  notes: Note[],
+) {
   const { now } = ctx;
   const first = model.sync.lastResyncAt === undefined;
   if (model.savedEngineId !== undefined && model.savedEngineId !== snap.info.id) {
@@ -279,7 +318,19 @@ function applySnapshot(model: Model, snap: EngineSnapshot, reason: string, ctx: 
     else if (was !== `${s.desired}/${s.running}/${s.updateState}`) services.changed.push(id);
   }
   for (const id of before.keys()) if (!model.services.has(id)) services.removed.push(id);
-  model.sync = { connected: model.sync.connected, inSync: true, lastResyncAt: now };
+  // A list is the truth only about the time it was taken. If the stream is down, or events were missed
+  // after the list started (a reconnect, a malformed line, a full buffer), the model is not in sync: the
+  // next connect, or the loop's follow-up list, lists again.
+  const { connected, invalidatedAt } = model.sync;
+  const stale = startedAt !== undefined && invalidatedAt !== undefined && startedAt < invalidatedAt;
+  model.sync = {
+    connected,
+    ...(invalidatedAt !== undefined && { invalidatedAt }),
+    inSync: connected && !stale,
+    lastResyncAt: now,
+    ...(!connected && { reason: 'events stream down since the list' }),
+    ...(connected && stale && { reason: 'events missed since the list started; listing again' }),
+  };
   const drift = { images: count(images), containers: count(containers), services: count(services) };
   const total = Object.values(drift).reduce((n, d) => n + d.added + d.removed + d.changed, 0);
   notes.push({

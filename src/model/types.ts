@@ -80,6 +80,11 @@ export interface SyncState {
   /** True once a full list has been applied since the stream (re)connected. */
   inSync: boolean;
   connected: boolean;
+  /**
+   * Agent clock of the last connect, malformed line, dropped event or failed refresh: events may have been
+   * missed before it, so only a full list started at or after it brings the model in sync.
+   */
+  invalidatedAt?: number;
   /** Why it is not in sync, when it is not. */
   reason?: string;
   lastResyncAt?: number;
@@ -135,6 +140,7 @@ export type ModelInput =
   | { kind: 'stream.up'; attempt: number }
   | { kind: 'stream.down'; reason: string; code?: string; retryInMs: number; attempt: number }
   | { kind: 'malformed'; reason: string; sample: string }
+  | { kind: 'overflow'; limit: number }
   | { kind: 'refresh.failed'; what: string; message: string };
 
 /** Work the reducer asks the streams layer to do (coalesced by key, never inline). */

@@ -16,7 +16,9 @@ export class Coalescer {
   request(key: string, task: () => Promise<void>, delayMs = 0): void {
     if (this.closed) return;
     if (delayMs > 0) {
-      if (this.delayed.has(key) || this.running.has(key)) return;
+      // Not dropped while the key's task runs: a poll is usually asked for by that very task's result
+      // (a services list that finds a service still converging asks for the next look).
+      if (this.delayed.has(key)) return;
       this.delayed.set(
         key,
         this.scheduler.schedule(() => {

@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, Observable, type SchedulerLike, Subscription } from 'rxjs';
 import type { DockerPort } from '../docker/port.js';
 import type { EngineEvent } from '../docker/types.js';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
@@ -43,21 +43,23 @@ export function engineEvents$(opts: EventStreamOptions): Observable<StreamSignal
   return new Observable<StreamSignal>((out) => {
     let attempt = 0;
     let lastNano: string | undefined;
-    let conn: Subscription | undefined;
-    // One slot per timer: a connection that lives for months must not accumulate handles.
-    let watchTimer: Subscription | undefined;
-    let pingTimer: Subscription | undefined;
+    let current: Subscription | undefined;
     let retryTimer: Subscription | undefined;
     let closed = false;
 
-    const clearTimers = () => {
-      watchTimer?.unsubscribe();
-      pingTimer?.unsubscribe();
-      retryTimer?.unsubscribe();
-    };
-
     const connect = () => {
       if (closed) return;
+      // Everything one connection owns (its socket, its watchdog and ping timers) lives and dies with it:
+      // a late answer to an old connection's ping must not touch the next connection's timers. One slot
+      // per timer: a connection that lives for months must not accumulate handles.
+      const own = new Subscription();
+      current = own;
+      let watchTimer: Subscription | undefined;
+      let pingTimer: Subscription | undefined;
+      own.add(() => {
+        watchTimer?.unsubscribe();
+        pingTimer?.unsubscribe();
+      });
       const splitter = createSplitter(maxLine);
       let openedAt: number | undefined;
       let lastByteAt = scheduler.now();
@@ -70,8 +72,7 @@ export function engineEvents$(opts: EventStreamOptions): Observable<StreamSignal
       const down = (reason: string, code?: string) => {
         if (done || closed) return;
         done = true;
-        conn?.unsubscribe();
-        clearTimers();
+        own.unsubscribe();
         const healthy = openedAt !== undefined && scheduler.now() - openedAt >= backoff.resetAfterMs;
         if (healthy) attempt = 0;
         const planned = reason === 'recycled';
@@ -85,6 +86,8 @@ export function engineEvents$(opts: EventStreamOptions): Observable<StreamSignal
         retryTimer = scheduler.schedule(connect, retryInMs);
       };
 
+      // The watchdog runs from the moment we dial, not from `open`: a frozen daemon accepts the
+      // connection (the kernel does) but never answers the request, and that must be noticed too.
       const watch = () => {
         if (done || closed) return;
         const quiet = scheduler.now() - lastByteAt;
@@ -93,15 +96,19 @@ export function engineEvents$(opts: EventStreamOptions): Observable<StreamSignal
           return;
         }
         let answered = false;
+        const what = openedAt === undefined ? 'no answer to the events request' : 'engine silent';
         pingTimer = scheduler.schedule(() => {
-          if (!answered) down(`engine silent for ${silenceMs} ms and ping timed out`);
+          if (!answered) down(`${what} for ${silenceMs} ms and ping timed out`);
         }, pingTimeoutMs);
         opts.port.ping(pingTimeoutMs).then(
           () => {
             answered = true;
+            if (done || closed) return;
             pingTimer?.unsubscribe();
+            // A live engine with nothing to say is fine; one that answers pings but not our request is not.
+            if (openedAt === undefined) return down(`${what} for ${silenceMs} ms (ping answered)`);
             lastByteAt = scheduler.now();
-            if (!done) watchTimer = scheduler.schedule(watch, silenceMs);
+            watchTimer = scheduler.schedule(watch, silenceMs);
           },
           (err: unknown) => {
             answered = true;
@@ -109,42 +116,44 @@ export function engineEvents$(opts: EventStreamOptions): Observable<StreamSignal
           },
         );
       };
+      watchTimer = scheduler.schedule(watch, silenceMs);
 
-      conn = opts.port.events({ ...(since && { since }), ...(until && { until }) }).subscribe({
-        next: (frame) => {
-          lastByteAt = scheduler.now();
-          if (frame.kind === 'open') {
-            openedAt = scheduler.now();
-            out.next({ kind: 'up', attempt });
-            watchTimer = scheduler.schedule(watch, silenceMs);
-            return;
-          }
-          for (const line of splitter.push(frame.chunk)) {
-            if (line.kind === 'too-long') {
-              out.next({
-                kind: 'malformed',
-                reason: `line over ${maxLine} bytes (${line.bytes})`,
-                sample: line.sample,
-              });
-              continue;
+      own.add(
+        opts.port.events({ ...(since && { since }), ...(until && { until }) }).subscribe({
+          next: (frame) => {
+            lastByteAt = scheduler.now();
+            if (frame.kind === 'open') {
+              openedAt = scheduler.now();
+              out.next({ kind: 'up', attempt });
+              return;
             }
-            const decoded = decodeEvent(line.text);
-            if (decoded.ok) {
-              lastNano = decoded.event.timeNano;
-              out.next({ kind: 'event', event: decoded.event });
-            } else out.next({ kind: 'malformed', reason: decoded.reason, sample: decoded.sample });
-          }
-        },
-        error: (err: unknown) => down(message(err), codeOf(err)),
-        complete: () => down(until ? 'recycled' : 'engine ended the stream'),
-      });
+            for (const line of splitter.push(frame.chunk)) {
+              if (line.kind === 'too-long') {
+                out.next({
+                  kind: 'malformed',
+                  reason: `line over ${maxLine} bytes (${line.bytes})`,
+                  sample: line.sample,
+                });
+                continue;
+              }
+              const decoded = decodeEvent(line.text);
+              if (decoded.ok) {
+                lastNano = decoded.event.timeNano;
+                out.next({ kind: 'event', event: decoded.event });
+              } else out.next({ kind: 'malformed', reason: decoded.reason, sample: decoded.sample });
+            }
+          },
+          error: (err: unknown) => down(message(err), codeOf(err)),
+          complete: () => down(until ? 'recycled' : 'engine ended the stream'),
+        }),
+      );
     };
 
     connect();
     return () => {
       closed = true;
-      conn?.unsubscribe();
-      clearTimers();
+      current?.unsubscribe();
+      retryTimer?.unsubscribe();
     };
   });
 }

@@ -71,8 +71,13 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
     let again: string | undefined;
     let resyncTimer: Subscription | undefined;
     let settleTimer: Subscription | undefined;
+    let retryTimer: Subscription | undefined;
+    // Lists and inspects in flight when the loop is torn down still settle: their results must not
+    // be applied, nor their wants start more work on the engine.
+    let closed = false;
 
     const push = (input: ModelInput) => {
+      if (closed) return;
       const at = scheduler.now();
       const step = apply(model, input, { now: at, policy });
       out.next({ at, input, step, model });
@@ -150,6 +155,7 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
       const startedAt = scheduler.now();
       listAll(port, model).then(
         (snapshot) => {
+          if (closed) return;
           const held = buffer ?? [];
           buffer = undefined;
           listing = false;
@@ -157,7 +163,6 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
           snapshot.containers = snapshot.containers.filter(notGoneSince(startedAt));
           push({ kind: 'snapshot', snapshot, reason, startedAt });
           for (const event of held) applyEvent(event);
-          if (overflowed) again = again ?? 'event buffer overflowed during list';
           if (again) {
             const next = again;
             again = undefined;
@@ -165,13 +170,15 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
           }
         },
         (err: unknown) => {
+          if (closed) return;
           const held = buffer ?? [];
           buffer = undefined;
           listing = false;
           again = undefined;
           for (const event of held) applyEvent(event);
           // refresh.failed asks for another resync: space it out so a sick engine is not hammered.
-          scheduler.schedule(() => fail('full list')(err), 5_000);
+          retryTimer?.unsubscribe();
+          retryTimer = scheduler.schedule(() => fail('full list')(err), 5_000);
         },
       );
     };
@@ -194,7 +201,11 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
         case 'event':
           if (!buffer) return applyEvent(signal.event);
           if (buffer.length < bufferLimit) buffer.push(signal.event);
-          else overflowed = true;
+          else if (!overflowed) {
+            overflowed = true;
+            // The list in flight can no longer be the truth: say so now, and list again after it.
+            push({ kind: 'overflow', limit: bufferLimit });
+          }
           return;
         case 'up':
           return push({ kind: 'stream.up', attempt: signal.attempt });
@@ -218,9 +229,11 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
     resyncTimer = scheduler.schedule(periodic, resyncMs);
 
     return () => {
+      closed = true;
       events.unsubscribe();
       resyncTimer?.unsubscribe();
       settleTimer?.unsubscribe();
+      retryTimer?.unsubscribe();
       queue.close();
       pushInput = () => {};
     };

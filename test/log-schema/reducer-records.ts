@@ -101,6 +101,7 @@ export function syntheticNotes(): Note[] {
     },
     T0 + 200,
   );
+  step({ kind: 'overflow', limit: 10_000 }, T0 + 250);
   step({ kind: 'refresh.failed', what: 'image list', message: 'connect ENOENT /run/docker.sock' }, T0 + 300);
   step({ kind: 'stream.up', attempt: 1 }, T0 + 400);
   // The re-list after the reconnect finds y gone (an eviction seen only by the list) and a service.
