@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
-import { readDisk } from '../host/disk.js';
 import { idleAnswer } from '../model/idle.js';
 import { type Evaluation, evaluate } from '../prune/evaluate.js';
 import { nextBoundary } from '../prune/schedule.js';
-import { clocksOf, loadState } from '../state/state-file.js';
-import { oneShotModel } from '../streams/one-shot.js';
+import { oneShotView } from './one-shot-view.js';
 import { pruneSettings, scheduleOf } from './prune-config.js';
-import { action, configFrom, connect, idlePolicy, withSharedOptions } from './shared.js';
+import { action, configFrom, withSharedOptions } from './shared.js';
 
 export function planCommand(program: Command): void {
   withSharedOptions(
@@ -18,20 +16,7 @@ export function planCommand(program: Command): void {
     action(async (opts: Record<string, unknown>) => {
       const { config } = configFrom(opts);
       const schedule = scheduleOf(config);
-      const { port, info } = await connect(config);
-      const now = Date.now();
-      const { state } = await loadState(config.stateFile, now, { readOnly: true });
-      const policy = idlePolicy(config);
-      const { model } = await oneShotModel({
-        port,
-        policy,
-        now,
-        lookbackMs: config.quietPeriodMs,
-        savedClocks: clocksOf(state),
-        ...(state.engineId && { savedEngineId: state.engineId }),
-        ...(info.systemTime !== undefined && { engineNow: info.systemTime }),
-      });
-      const disk = await readDisk(config.diskPath ?? info.dockerRootDir);
+      const { model, policy, disk, now } = await oneShotView(config);
       const e = evaluate({
         model,
         idle: idleAnswer(model, policy, now),
