@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   decodeContainerSummary,
@@ -8,6 +8,11 @@ import {
   decodeTask,
 } from '../src/docker/decode.js';
 import type { EngineEvent, EngineSnapshot } from '../src/docker/types.js';
+import { apply } from '../src/model/apply.js';
+import { createModel } from '../src/model/create.js';
+import { refMatches } from '../src/model/refs.js';
+import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
+import type { Model, ModelInput, Note, Want } from '../src/model/types.js';
 import { decodeEvent } from '../src/streams/decode-event.js';
 
 /** Recorded scenarios from a real dockerd 20.10.24 (see test/fixtures/events/README.md). */
@@ -40,7 +45,7 @@ export interface Scenario {
   steps: Array<{ step: string; code?: number }>;
 }
 
-export function loadScenario(name: ScenarioName): Scenario {
+export function loadScenario(name: string): Scenario {
   const lines = readFileSync(join(DIR, `${name}.events.ndjson`), 'utf8')
     .split('\n')
     .filter(Boolean);
@@ -60,4 +65,74 @@ export function loadScenario(name: ScenarioName): Scenario {
 
 export function loadPullTruth(): Array<{ ref: string; kind?: string; error?: string }> {
   return read('pulls.pulls.json') as Array<{ ref: string; kind?: string; error?: string }>;
+}
+
+/** Names of the recorded scenarios present (those with their before and end lists). */
+export function recordedScenarios(): string[] {
+  if (!existsSync(DIR)) return [];
+  return readdirSync(DIR)
+    .filter((f) => f.endsWith('.events.ndjson'))
+    .map((f) => f.slice(0, -'.events.ndjson'.length))
+    .filter(
+      (name) =>
+        existsSync(join(DIR, `${name}.before.images.json`)) && existsSync(join(DIR, `${name}.images.json`)),
+    )
+    .sort();
+}
+
+/**
+ * Replays a recorded scenario through the reducer the way the loop would: the before-lists, then every
+ * event at its own time; inspects a want asks for are answered from the engine's end state at once, lists
+ * only at the end (as a slow engine would); held evictions are settled when the loop's timer would fire;
+ * then the end lists are applied as a resync.
+ */
+export function replayScenario(s: Scenario): { model: Model; notes: Note[] } {
+  const model = createModel();
+  const notes: Note[] = [];
+  let settleAt: number | undefined;
+  const feed = (input: ModelInput, now: number) => {
+    const step = apply(model, input, { now, policy: ALL_STACKS_ARE_RUNS });
+    notes.push(...step.notes);
+    for (const want of step.wants) answer(want, now);
+  };
+  const answer = (want: Want, now: number) => {
+    if (want.kind === 'settle-evictions') settleAt = now + want.delayMs;
+    else if (want.kind === 'inspect-container') {
+      feed(
+        {
+          kind: 'container',
+          id: want.id,
+          container: s.after.containers.find((c) => c.id === want.id) ?? null,
+        },
+        now,
+      );
+    } else if (want.kind === 'resolve-pull') {
+      feed(
+        {
+          kind: 'pull.resolved',
+          ref: want.ref,
+          image: s.after.images.find((i) => refMatches(i, want.ref)) ?? null,
+        },
+        now,
+      );
+    }
+  };
+  const settleDue = (now: number) => {
+    if (settleAt === undefined || settleAt > now) return;
+    const at = settleAt;
+    settleAt = undefined;
+    feed({ kind: 'evictions.settle' }, at);
+  };
+  const t0 = s.events[0]?.timeMs ?? 0;
+  feed({ kind: 'stream.up', attempt: 0 }, t0 - 1);
+  feed({ kind: 'snapshot', snapshot: s.before, reason: 'start' }, t0 - 1);
+  for (const event of s.events) {
+    settleDue(event.timeMs);
+    feed({ kind: 'event', event }, event.timeMs);
+  }
+  const end = (s.events.at(-1)?.timeMs ?? t0) + 1;
+  settleDue(Number.POSITIVE_INFINITY);
+  feed({ kind: 'snapshot', snapshot: s.after, reason: 'periodic' }, end);
+  feed({ kind: 'evictions.settle', final: true }, end);
+  return { model, notes };
 }

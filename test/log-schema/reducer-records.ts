@@ -15,7 +15,7 @@ import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
 import type { ModelInput, Note } from '../../src/model/types.js';
 import { captureLogger } from '../log/capture.js';
 import { ENGINE_INFO, replayFixture, runContainerInspect } from '../model/eviction-fixture.js';
-import { recordedScenarios, replayScenario } from './recorded-scenarios.js';
+import { loadScenario, recordedScenarios, replayScenario } from '../fixtures.js';
 
 const T0 = Date.parse('2026-11-23T08:00:00Z');
 const img = (id: string, tags: string[], digests: string[] = []): ImageDetail => ({
@@ -144,7 +144,7 @@ export function syntheticNotes(): Note[] {
 /** The reducer's records as the agent logs them (parsed NDJSON). */
 export function reducerRecords(): Array<Record<string, unknown>> {
   const { logger, records } = captureLogger();
-  const recorded = recordedScenarios().flatMap(replayScenario);
+  const recorded = recordedScenarios().flatMap((name) => replayScenario(loadScenario(name)).notes);
   for (const note of [...replayFixture().notes, ...recorded, ...syntheticNotes()]) logNote(logger, note);
   return records;
 }

@@ -5,55 +5,17 @@ import { createModel } from '../../src/model/create.js';
 import { refMatches } from '../../src/model/refs.js';
 import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
 import type { Model, ModelInput, Note, Want } from '../../src/model/types.js';
-import { loadPullTruth, loadScenario, type Scenario, type ScenarioName } from '../fixtures.js';
+import {
+  loadPullTruth,
+  loadScenario,
+  replayScenario,
+  type Scenario,
+  type ScenarioName,
+} from '../fixtures.js';
 
 const policy = ALL_STACKS_ARE_RUNS;
 
-/**
- * Replays a recorded scenario through the reducer the way the loop would: the before-lists, then every
- * event at its own time; inspects a want asks for are answered from the engine's end state at once,
- * lists only at the end (as a slow engine would), then the end lists are applied as a resync.
- */
-function replay(s: Scenario): { model: Model; notes: Note[] } {
-  const model = createModel();
-  const notes: Note[] = [];
-  const t0 = s.events[0]?.timeMs ?? 0;
-  const feed = (input: ModelInput, now: number) => {
-    const step = apply(model, input, { now, policy });
-    notes.push(...step.notes);
-    for (const want of step.wants) answer(want, now);
-  };
-  const answer = (want: Want, now: number) => {
-    if (want.kind === 'inspect-container') {
-      feed(
-        {
-          kind: 'container',
-          id: want.id,
-          container: s.after.containers.find((c) => c.id === want.id) ?? null,
-        },
-        now,
-      );
-    } else if (want.kind === 'resolve-pull') {
-      feed(
-        {
-          kind: 'pull.resolved',
-          ref: want.ref,
-          image: s.after.images.find((i) => refMatches(i, want.ref)) ?? null,
-        },
-        now,
-      );
-    }
-  };
-  feed({ kind: 'stream.up', attempt: 0 }, t0 - 1);
-  feed({ kind: 'snapshot', snapshot: s.before, reason: 'start' }, t0 - 1);
-  for (const event of s.events) feed({ kind: 'event', event }, event.timeMs);
-  const end = (s.events.at(-1)?.timeMs ?? t0) + 1;
-  // Held external evictions are closed before the re-list, as the loop's settle timer would.
-  feed({ kind: 'evictions.settle', final: true }, end);
-  feed({ kind: 'snapshot', snapshot: s.after, reason: 'periodic' }, end);
-  feed({ kind: 'evictions.settle', final: true }, end);
-  return { model, notes };
-}
+const replay = replayScenario;
 
 function assertModelEqualsEngine(model: Model, s: Scenario) {
   const images = [...model.images.values()].map((i) => ({

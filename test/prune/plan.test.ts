@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerInfo, ContainerState, ImageDetail, ServiceInfo } from '../../src/docker/types.js';
+import type { ContainerInfo, ImageDetail, ServiceInfo } from '../../src/docker/types.js';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
 import { putImage } from '../../src/model/images.js';
 import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
 import type { Model } from '../../src/model/types.js';
+import { service as builtService, container, snapshot as engineSnapshot, image } from '../builders.js';
 import { DEFAULT_MIN_AGE_MS, type Plan, durationText, planPrune, recheck } from '../../src/prune/plan.js';
 
 const H = 3600_000;
@@ -13,46 +14,8 @@ const T0 = Date.parse('2025-06-01T00:00:00Z');
 const policy = { minAgeMs: DEFAULT_MIN_AGE_MS };
 const DIGEST = 'sha256:aaaa000000000000000000000000000000000000000000000000000000000001';
 
-function image(id: string, refs: { tags?: string[]; digests?: string[] } = {}): ImageDetail {
-  return {
-    id: `sha256:${id}`,
-    tags: refs.tags ?? [],
-    digests: refs.digests ?? [],
-    size: 1000,
-    created: 1_500_000_000, // built years ago: must not matter
-    layers: [`sha256:layer-${id}`],
-    layerSizes: [1000],
-  };
-}
-
-function container(
-  name: string,
-  imageId: string,
-  state: ContainerState,
-  extra: Partial<ContainerInfo> = {},
-): ContainerInfo {
-  return {
-    id: `c-${name}`,
-    name,
-    imageId: `sha256:${imageId}`,
-    image: imageId,
-    state,
-    created: T0 / 1000 - 7 * 86400,
-    labels: {},
-    ...extra,
-  };
-}
-
 function service(name: string, imageRef: string, desired = 1): ServiceInfo {
-  return {
-    id: `s-${name}`,
-    name,
-    image: imageRef,
-    stack: 'ci',
-    mode: 'replicated',
-    desired,
-    running: desired,
-  };
+  return builtService(name, imageRef, { stack: 'ci', desired, running: desired });
 }
 
 interface World {
@@ -63,22 +26,7 @@ interface World {
 
 /** Applies a full snapshot (the engine's truth at `now`) to the model. */
 function snapshot(model: Model, now: number, world: World): Model {
-  const info = {
-    id: 'e',
-    name: 'host',
-    serverVersion: '20.10.24',
-    apiVersion: '1.41',
-    dockerRootDir: '/var/lib/docker',
-    swarm: 'active' as const,
-    isManager: true,
-  };
-  const snap = {
-    info,
-    images: world.images ?? [],
-    containers: world.containers ?? [],
-    services: world.services ?? [],
-    tasks: [],
-  };
+  const snap = engineSnapshot({ ...world, info: { swarm: 'active', isManager: true } });
   apply(model, { kind: 'snapshot', snapshot: snap, reason: 'test' }, { now, policy: ALL_STACKS_ARE_RUNS });
   return model;
 }
