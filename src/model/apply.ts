@@ -59,7 +59,7 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       applySnapshot(model, input.snapshot, input.reason, input.startedAt, ctx, notes);
       break;
     case 'images':
-      applyImages(model, input.images, ctx, notes);
+      applyImages(model, input.images, ctx, notes, input.engineTimeMs);
       break;
     case 'containers':
       applyContainers(model, input.containers, now);
@@ -252,7 +252,13 @@ interface Drift {
 
 const emptyDrift = (): Drift => ({ added: [], removed: [], changed: [] });
 
-function applyImages(model: Model, images: ImageDetail[], ctx: ApplyContext, notes: Note[]): Drift {
+function applyImages(
+  model: Model,
+  images: ImageDetail[],
+  ctx: ApplyContext,
+  notes: Note[],
+  engineTimeMs: number | undefined,
+): Drift {
   const drift = emptyDrift();
   const listed = new Set<string>();
   for (const image of images) {
@@ -260,8 +266,9 @@ function applyImages(model: Model, images: ImageDetail[], ctx: ApplyContext, not
     const old = model.images.get(image.id);
     if (old && !sameRefs(old, image)) drift.changed.push(image.id);
     if (!old && image.layers.length === 0) continue; // inspected nothing: it was removed while listed
-    const { added } = putImage(model, image, ctx.now);
+    const { entry, added } = putImage(model, image, ctx.now);
     if (added) drift.added.push(image.id);
+    if (added && engineTimeMs !== undefined) entry.seenByEngineAt = engineTimeMs;
   }
   for (const id of [...model.images.keys()]) {
     if (listed.has(id)) continue;
@@ -317,7 +324,7 @@ function applySnapshot(
   }
   model.savedEngineId = snap.info.id;
   model.engine = snap.info;
-  const images = applyImages(model, snap.images, ctx, notes);
+  const images = applyImages(model, snap.images, ctx, notes, snap.info.systemTime);
   const containers = applyContainers(model, snap.containers, now);
   const before = new Map(
     [...model.services].map(([id, s]) => [id, `${s.desired}/${s.running}/${s.updateState}`]),

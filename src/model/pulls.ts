@@ -7,9 +7,15 @@ import { liveRuns, type RunPolicy } from './stacks.js';
 import type { ImageEntry, Model, Note, PendingPull, PullClass, RecentPull } from './types.js';
 
 /**
- * An image the model first saw this close before its pull event (or after it) is taken to be the pull's
- * own result: the engine stores the image about a millisecond before it emits `pull`, so a re-list can
- * see it first. Without this, a re-list racing the event would turn a cold pull warm.
+ * The engine stores a pulled image about a millisecond before it emits `pull`, so a re-list can see
+ * the image before the event is applied; without care, that re-list would turn a cold pull warm. An
+ * image counts as there before a pull only if a list showed it this long (engine clock) before the
+ * event's own engine time.
+ */
+export const PULL_STORE_GAP_MS = 25;
+/**
+ * The same rule on the agent's clock, for an image whose list gave no engine time: an image first seen
+ * this close before its pull event was applied (or after it) is taken to be the pull's own result.
  */
 export const PULL_GRACE_MS = 2000;
 /** Swarm emits one `pull` per task for one download: pulls of the same image this soon after are repeats. */
@@ -95,7 +101,10 @@ function unknownNote(pull: PendingPull, reason: string): Note {
 }
 
 function presentBefore(image: ImageEntry, pull: PendingPull): boolean {
-  return image.lastPull !== undefined || image.firstSeen < pull.at - PULL_GRACE_MS;
+  // Classified for an earlier pull: pulls are classified in event order.
+  if (image.lastPull !== undefined) return true;
+  if (image.seenByEngineAt !== undefined) return image.seenByEngineAt < pull.eventTimeMs - PULL_STORE_GAP_MS;
+  return image.firstSeen < pull.at - PULL_GRACE_MS;
 }
 
 /** Classifies one pull against the layers held before it, adds its image to the model, returns the record. */

@@ -30,6 +30,11 @@ export interface ImageEntry extends ImageClocks {
   size: number;
   /** The last pull classified for this image (swarm repeats are warm repeats of it): agent clock and engine time. */
   lastPull?: { at: number; eventTimeMs: number };
+  /**
+   * Engine time (ms) by which the image was certainly stored: the engine's clock read just after the
+   * list that first showed it. Compared with the engine time of a pull event (no skew, no agent lag).
+   */
+  seenByEngineAt?: number;
   /** Build time, seconds since the epoch (engine's word; never used for age). */
   created: number;
 }
@@ -188,7 +193,12 @@ export interface Model {
 export type ModelInput =
   | { kind: 'event'; event: EngineEvent }
   | { kind: 'snapshot'; snapshot: EngineSnapshot; reason: string; startedAt?: number }
-  | { kind: 'images'; images: ImageDetail[] }
+  | {
+      kind: 'images';
+      images: ImageDetail[];
+      /** The engine's clock read after the list, when it showed images the model did not have. */
+      engineTimeMs?: number;
+    }
   | { kind: 'containers'; containers: ContainerInfo[] }
   | { kind: 'container'; id: string; container: ContainerInfo | null }
   | { kind: 'services'; services: ServiceInfo[]; tasks: TaskInfo[] }

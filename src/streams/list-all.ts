@@ -44,14 +44,18 @@ export async function listContainerDetails(port: DockerPort, model: Model): Prom
   return details;
 }
 
-/** Everything, for a full re-list: the truth the model is diffed against. */
+/**
+ * Everything, for a full re-list: the truth the model is diffed against. `/info` comes last: its
+ * `SystemTime` is then an engine-clock bound by which every listed image was stored (pull evidence
+ * compares it with the engine time of pull events).
+ */
 export async function listAll(port: DockerPort, model: Model): Promise<EngineSnapshot> {
-  const info = await port.info();
   const [images, containers, services, tasks] = await Promise.all([
     listImageDetails(port, model),
     listContainerDetails(port, model),
     port.listServices(),
     port.listTasks(),
   ]);
+  const info = await port.info();
   return { info, images, containers, services, tasks };
 }

@@ -103,10 +103,23 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
         case 'list-images':
           return queue.request('images', async () => {
             const startedAt = scheduler.now();
-            await listImageDetails(port, model).then(
-              (images) => push({ kind: 'images', images: images.filter(notGoneSince(startedAt)) }),
-              fail('image list'),
-            );
+            await listImageDetails(port, model)
+              .then(async (images) => {
+                // New images get the engine's clock as the bound by which they were stored.
+                const fresh = images.some((i) => !model.images.has(i.id));
+                const engineTimeMs = fresh
+                  ? await port.info().then(
+                      (i) => i.systemTime,
+                      () => undefined,
+                    )
+                  : undefined;
+                push({
+                  kind: 'images',
+                  images: images.filter(notGoneSince(startedAt)),
+                  ...(engineTimeMs !== undefined && { engineTimeMs }),
+                });
+              })
+              .catch(fail('image list'));
           });
         case 'list-containers':
           return queue.request('containers', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PULL_GRACE_MS, PULL_REPEAT_MS, PULL_STALL_MS } from '../../src/model/pulls.js';
+import { PULL_GRACE_MS, PULL_REPEAT_MS, PULL_STALL_MS, PULL_STORE_GAP_MS } from '../../src/model/pulls.js';
 import { image, layer, stackContainer, T0, World } from './world.js';
 
 const REF = 'registry.local:5000/ci/app:1';
@@ -206,13 +206,35 @@ describe('races and failures', () => {
     assert.equal(w.resolve(T0 + 60_010, REF, app)[0]!.class, 'cold');
   });
 
-  it('takes an image first seen longer than the grace period before the event as present', () => {
+  it('stays cold when the event was held during a full list that shows its image', () => {
     const w = new World();
     w.snapshot(T0, []);
+    const app = image('app', ['a', 'b'], { tags: [REF] });
+    // Stored and announced during the list; the held event is applied after the snapshot.
+    w.snapshot(T0 + 60_040, [app], { engineTimeMs: T0 + 60_030 });
+    w.pull(T0 + 60_040, REF, T0 + 60_020);
+    assert.equal(w.resolve(T0 + 60_050, REF, app)[0]!.class, 'cold');
+  });
+
+  it('takes an image a list showed just before the pull (engine clock) as present: a warm pull right after start', () => {
+    const w = new World();
     const app = image('app', ['a'], { tags: [REF] });
-    w.snapshot(T0 + 60_000, [app]);
-    w.pull(T0 + 60_000 + PULL_GRACE_MS + 1, REF);
-    assert.equal(w.resolve(T0 + 60_000 + PULL_GRACE_MS + 5, REF, app)[0]!.class, 'warm');
+    w.snapshot(T0, [app]);
+    w.pull(T0 + PULL_STORE_GAP_MS + 40, REF);
+    const [note] = w.resolve(T0 + PULL_STORE_GAP_MS + 45, REF, app);
+    assert.deepEqual([note!.class, note!.upToDate], ['warm', true]);
+  });
+
+  it('falls back to the agent clock and its longer grace when the list gave no engine time', () => {
+    const app = image('app', ['a'], { tags: [REF] });
+    const soon = new World();
+    soon.snapshot(T0, [app], { engineTimeMs: null });
+    soon.pull(T0 + PULL_GRACE_MS - 1, REF);
+    assert.equal(soon.resolve(T0 + PULL_GRACE_MS, REF, app)[0]!.class, 'cold');
+    const later = new World();
+    later.snapshot(T0, [app], { engineTimeMs: null });
+    later.pull(T0 + PULL_GRACE_MS + 1, REF);
+    assert.equal(later.resolve(T0 + PULL_GRACE_MS + 5, REF, app)[0]!.class, 'warm');
   });
 
   it('is unknown, not an error, when the image is gone before it is inspected', () => {

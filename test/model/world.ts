@@ -91,7 +91,13 @@ export class World {
   snapshot(
     now: number,
     images: ImageDetail[],
-    more: { services?: ServiceInfo[]; tasks?: TaskInfo[]; containers?: ContainerInfo[] } = {},
+    more: {
+      services?: ServiceInfo[];
+      tasks?: TaskInfo[];
+      containers?: ContainerInfo[];
+      /** The engine's clock after the list (default: `now`); null when /info gave none. */
+      engineTimeMs?: number | null;
+    } = {},
   ): Note[] {
     const info = {
       id: 'engine',
@@ -101,6 +107,7 @@ export class World {
       dockerRootDir: '/var/lib/docker',
       swarm: 'active' as const,
       isManager: true,
+      ...(more.engineTimeMs !== null && { systemTime: more.engineTimeMs ?? now }),
     };
     return this.apply(now, {
       kind: 'snapshot',
@@ -115,8 +122,9 @@ export class World {
     });
   }
 
-  pull(now: number, ref: string): Note[] {
-    return this.apply(now, { kind: 'event', event: event('image', 'pull', ref, now) });
+  /** A pull event applied at `now`, stamped by the engine at `eventTimeMs` (earlier when it was held). */
+  pull(now: number, ref: string, eventTimeMs = now): Note[] {
+    return this.apply(now, { kind: 'event', event: event('image', 'pull', ref, eventTimeMs) });
   }
 
   resolve(now: number, ref: string, detail: ImageDetail | null, upTo?: number): Note[] {
