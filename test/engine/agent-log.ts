@@ -16,9 +16,9 @@ import { waitFor } from './harness.js';
 export type LogRecord = Record<string, unknown> & { event?: string };
 
 export class AgentUnderTest {
-  readonly records: LogRecord[] = [];
   private constructor(
     readonly agent: RunningAgent,
+    readonly records: LogRecord[],
     private readonly dir: string,
   ) {}
 
@@ -26,13 +26,13 @@ export class AgentUnderTest {
   static async start(dockerHost: string, flags: Record<string, string> = {}): Promise<AgentUnderTest> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lw-agent-'));
     const { config } = resolveConfig({ dockerHost, stateFile: path.join(dir, 'state.json'), ...flags }, {});
-    let self: AgentUnderTest | undefined;
+    const records: LogRecord[] = [];
     let partial = '';
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
         const lines = (partial + chunk.toString()).split('\n');
         partial = lines.pop() ?? '';
-        for (const line of lines) if (line) self?.records.push(JSON.parse(line) as LogRecord);
+        for (const line of lines) if (line) records.push(JSON.parse(line) as LogRecord);
         done();
       },
     });
@@ -52,7 +52,7 @@ export class AgentUnderTest {
       state: emptyState(),
       policy: { runStack: config.runStack, quietPeriodMs: config.quietPeriodMs },
     });
-    self = new AgentUnderTest(agent, dir);
+    const self = new AgentUnderTest(agent, records, dir);
     await self.next((r) => r.event === 'model.resync', 0, 30_000);
     return self;
   }
