@@ -190,6 +190,7 @@ function remember(model: Model, pull: PendingPull, note: Note): void {
     ...(typeof note.image === 'string' && { image: note.image }),
     class: note.class as PullClass,
     at: pull.at,
+    eventTimeMs: pull.eventTimeMs,
     repeat: note.repeatOf !== undefined,
     newLayers: layers?.new ?? 0,
     bytesDownloaded: bytes?.downloaded ?? 0,

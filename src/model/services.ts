@@ -114,7 +114,8 @@ function convergedNote(
       ...(p.image && { image: p.image }),
       class: p.class,
       ...(p.repeat && { repeat: true }),
-      at: new Date(p.at).toISOString(),
+      // The `at` of the pull's own record, so the two can be joined.
+      at: new Date(p.eventTimeMs).toISOString(),
     })),
     layersDownloaded: pulls.reduce((n, p) => n + p.newLayers, 0),
     bytesDownloaded: pulls.reduce((n, p) => n + p.bytesDownloaded, 0),

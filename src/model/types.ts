@@ -114,6 +114,8 @@ export interface RecentPull {
   class: PullClass;
   /** Agent clock of the event. */
   at: number;
+  /** Engine time of the event (the `at` of its `pull` record). */
+  eventTimeMs: number;
   repeat: boolean;
   newLayers: number;
   bytesDownloaded: number;

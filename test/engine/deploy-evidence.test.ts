@@ -77,8 +77,9 @@ describe('deploy evidence on a real swarm', { timeout: 600_000 }, () => {
     assert.equal(done.cause, 'create');
     assert.ok((done.seconds as number) > 0);
     assert.deepEqual(
-      (done.pulls as Array<{ class: string }>).map((p) => p.class),
-      ['cold', ...rest.map(() => 'warm')],
+      (done.pulls as Array<{ class: string; at: string }>).map((p) => [p.class, p.at]),
+      pulls.map((p) => [p.class, p.at]),
+      'the deploy names its pulls as their own records do',
     );
     assert.deepEqual([done.layersDownloaded, done.bytesDownloaded], [3, size]);
   });
