@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { Tick } from '../streams/model-loop.js';
-import { addToSummary, emptySummary, type PullSummary, readRecord } from './pull-report.js';
+import { addToSummary, emptySummary, type PullSummary } from './pull-report.js';
+import { readRecord } from './read-record.js';
 import { createLivePrinter } from './render-line.js';
 import { renderSummary } from './render-summary.js';
 import type { ReportFormat, Style } from './style.js';

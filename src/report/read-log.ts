@@ -1,4 +1,5 @@
-import { addToSummary, emptySummary, type PullSummary, readRecord } from './pull-report.js';
+import { addToSummary, emptySummary, type PullSummary } from './pull-report.js';
+import { readRecord } from './read-record.js';
 
 export interface LogReading {
   summary: PullSummary;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addToSummary, emptySummary, type PullRow, readRecord } from '../../src/report/pull-report.js';
+import { addToSummary, emptySummary, type PullRow } from '../../src/report/pull-report.js';
+import { readRecord } from '../../src/report/read-record.js';
 import { createLivePrinter } from '../../src/report/render-line.js';
 import { renderSummary } from '../../src/report/render-summary.js';
 import { formatBytes, styleFor } from '../../src/report/style.js';
