@@ -11,6 +11,7 @@ export function createModel(
     sync: { inSync: false, connected: false, reason: 'not listed yet' },
     images: new Map(),
     layers: new Map(),
+    chains: new Map(),
     containers: new Map(),
     services: new Map(),
     stackContainers: new Map(),

@@ -1,4 +1,5 @@
 import type { ImageDetail, ImageInfo } from '../docker/types.js';
+import { chainIds } from './chains.js';
 import type { ImageEntry, Model } from './types.js';
 
 /** Adds or updates an image, keeping layer counts and the agent's clocks right. Returns whether it was new. */
@@ -66,6 +67,8 @@ function setLayers(model: Model, entry: ImageEntry, layers: string[], sizes: num
     });
   }
   for (const layer of new Set(layers)) model.layers.set(layer, (model.layers.get(layer) ?? 0) + 1);
+  entry.chains = chainIds(layers);
+  for (const chain of entry.chains) model.chains.set(chain, (model.chains.get(chain) ?? 0) + 1);
 }
 
 /** Size of an image's i-th layer: from its own history, else from another image holding the same layer. */
@@ -81,6 +84,11 @@ export function dropImage(model: Model, id: string): { entry: ImageEntry; freedB
   const entry = model.images.get(id);
   if (!entry) return undefined;
   model.images.delete(id);
+  for (const chain of entry.chains ?? []) {
+    const left = (model.chains.get(chain) ?? 1) - 1;
+    if (left > 0) model.chains.set(chain, left);
+    else model.chains.delete(chain);
+  }
   let freed = 0;
   let known = entry.layerSizes !== undefined;
   const seen = new Set<string>();

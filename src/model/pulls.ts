@@ -1,4 +1,5 @@
 import type { EngineEvent, ImageDetail } from '../docker/types.js';
+import { chainIds } from './chains.js';
 import { linkEviction } from './eviction-memory.js';
 import { claimTags, layerSize, putImage } from './images.js';
 import { countPull, DEFAULT_PULL_BUDGET, type PullBudget } from './pull-budget.js';
@@ -132,7 +133,7 @@ function classify(model: Model, pull: PendingPull, detail: ImageDetail, now: num
     if (counted.has(layer)) return;
     counted.add(layer);
     const size = layerSize(model, entry, i);
-    if (!held || held.has(layer)) {
+    if (!held || held.has(i)) {
       if (size === undefined) unknownOld++;
       else reused += size;
       return;
@@ -167,19 +168,22 @@ function classify(model: Model, pull: PendingPull, detail: ImageDetail, now: num
 }
 
 /**
- * Whether a layer was on the host before the pull: held by an image that was there before it. Images
- * that came with the pull (or after it, seen by a racing list) are left out; the reference counts make
- * this cost the recent images only, not every layer of every image.
+ * Positions of the pulled image's layers that were on the host before the pull: their chain (the layer
+ * on its parents, as the engine's layer store keys it) was held by an image there before it. Images that
+ * came with the pull (or after it, seen by a racing list) are left out; the reference counts make this
+ * cost the recent images only, not every layer of every image.
  */
-function heldBefore(model: Model, detail: ImageDetail, pull: PendingPull): Set<string> {
+function heldBefore(model: Model, detail: ImageDetail, pull: PendingPull): Set<number> {
   const recent = new Map<string, number>();
   for (const image of model.images.values()) {
     if (image.id !== detail.id && presentBefore(image, pull)) continue;
-    for (const layer of new Set(image.layers)) recent.set(layer, (recent.get(layer) ?? 0) + 1);
+    for (const chain of image.chains ?? []) recent.set(chain, (recent.get(chain) ?? 0) + 1);
   }
-  return new Set(
-    detail.layers.filter((layer) => (model.layers.get(layer) ?? 0) - (recent.get(layer) ?? 0) > 0),
-  );
+  const held = new Set<number>();
+  chainIds(detail.layers).forEach((chain, i) => {
+    if ((model.chains.get(chain) ?? 0) - (recent.get(chain) ?? 0) > 0) held.add(i);
+  });
+  return held;
 }
 
 function remember(model: Model, pull: PendingPull, note: Note): void {

@@ -26,6 +26,8 @@ export interface ImageEntry extends ImageClocks {
   /** Refs the image lost while the model held it (untag, a tag that moved): an eviction reports them. */
   formerRefs?: string[];
   layers: string[];
+  /** ChainIDs of `layers` (what the engine's layer store is keyed by), set with the layers. */
+  chains?: string[];
   layerSizes?: number[];
   size: number;
   /** The last pull classified for this image (swarm repeats are warm repeats of it): agent clock and engine time. */
@@ -149,6 +151,8 @@ export interface Model {
   images: Map<string, ImageEntry>;
   /** Reference counts of layers (diff ids) over all images in the model. */
   layers: Map<string, number>;
+  /** Reference counts of layer chains (ChainIDs): a layer is on the host when its chain is. */
+  chains: Map<string, number>;
   containers: Map<string, ContainerEntry>;
   services: Map<string, ServiceEntry>;
   /** Live containers (running, restarting, paused) per stack. */

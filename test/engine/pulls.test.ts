@@ -124,6 +124,33 @@ describe('pull evidence on a real engine', { timeout: 600_000 }, () => {
     assert.equal(again.record.class, 'warm');
   });
 
+  it('the same layer on another parent is downloaded again: counted new (chains, not diff ids)', async () => {
+    const local = `${engine.registry}/lw/local:1`;
+    await engine.buildImage(local, [
+      { file: 'x.bin', bytes: 900 },
+      { file: 'c.bin', bytes: 1800 },
+    ]);
+    const other = `${engine.registry}/lw/app:9`;
+    await engine.buildImage(other, [
+      { file: 'y.bin', bytes: 700 },
+      { file: 'c.bin', bytes: 1800 }, // the same diff id as in local:1, on another parent
+    ]);
+    await engine.push(other);
+    await engine.dockerOk(['rmi', other]);
+
+    const { truth, record } = await pull(other);
+    assert.deepEqual(
+      truth.layers.map((l) => l.outcome),
+      ['Already exists', 'Pull complete', 'Pull complete'],
+    );
+    assertMatchesTruth(record, truth);
+    assert.deepEqual(record.bytes, {
+      downloaded: 2500,
+      reused: Number(await inspect(other, '.Size')) - 2500,
+      known: true,
+    });
+  });
+
   it('a tag that moves to a new image: partial, and the old image is untagged in the model', async () => {
     const oldId = await inspect(app1, '.Id');
     // Publish a new app:1, then put the local tag back on the old image, as a host that has not pulled yet.
