@@ -120,7 +120,10 @@ export function claimTags(model: Model, entry: ImageEntry, now: number): string[
   const losers: string[] = [];
   for (const other of model.images.values()) {
     if (other.id === entry.id || !other.tags.some((t) => mine.has(t))) continue;
-    other.tags = other.tags.filter((t) => !mine.has(t));
+    const tags = other.tags.filter((t) => !mine.has(t));
+    // Its eviction must still be able to say what it was (the list that follows sees no loss now).
+    keepFormerRefs(other, { tags, digests: other.digests });
+    other.tags = tags;
     if (other.tags.length === 0) other.untaggedSince = now;
     losers.push(other.id);
   }

@@ -82,6 +82,7 @@ describe('pull classification', () => {
     assert.equal(note!.class, 'partial');
     assert.equal(note!.previous, 'sha256:v1');
     assert.deepEqual(w.model.images.get('sha256:v1')!.tags, ['app:keep']);
+    assert.deepEqual(w.model.images.get('sha256:v1')!.formerRefs, [REF], 'the eviction audit still knows it');
 
     // Moving the last tag of an image starts its untagged clock.
     w.pull(T0 + 120_000, 'app:keep');
