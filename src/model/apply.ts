@@ -324,7 +324,13 @@ function applySnapshot(
   }
   model.savedEngineId = snap.info.id;
   model.engine = snap.info;
-  const images = applyImages(model, snap.images, ctx, notes, snap.info.systemTime);
+  // /info is read once the list has started: its time plus what the list took since bounds, on the
+  // engine's clock, when every listed image was stored (pull evidence; no clock skew: a duration).
+  const engineBound =
+    snap.info.systemTime !== undefined && startedAt !== undefined
+      ? snap.info.systemTime + Math.max(0, now - startedAt)
+      : undefined;
+  const images = applyImages(model, snap.images, ctx, notes, engineBound);
   const containers = applyContainers(model, snap.containers, now);
   const before = new Map(
     [...model.services].map(([id, s]) => [id, `${s.desired}/${s.running}/${s.updateState}`]),

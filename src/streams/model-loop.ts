@@ -103,16 +103,19 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
         case 'list-images':
           return queue.request('images', async () => {
             const startedAt = scheduler.now();
-            await listImageDetails(port, model)
+            // New images get the engine's clock, read right after /images/json, as the bound by which
+            // they were stored (pull evidence); no /info when the list shows nothing new.
+            let clock: Promise<number | undefined> | undefined;
+            const readClock = (list: Array<{ id: string }>) => {
+              if (list.some((i) => !model.images.has(i.id)))
+                clock = port.info().then(
+                  (i) => i.systemTime,
+                  () => undefined,
+                );
+            };
+            await listImageDetails(port, model, readClock)
               .then(async (images) => {
-                // New images get the engine's clock as the bound by which they were stored.
-                const fresh = images.some((i) => !model.images.has(i.id));
-                const engineTimeMs = fresh
-                  ? await port.info().then(
-                      (i) => i.systemTime,
-                      () => undefined,
-                    )
-                  : undefined;
+                const engineTimeMs = await clock;
                 push({
                   kind: 'images',
                   images: images.filter(notGoneSince(startedAt)),

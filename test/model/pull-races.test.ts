@@ -58,6 +58,21 @@ describe('races and failures', () => {
     assert.deepEqual([note!.class, note!.upToDate], ['warm', true]);
   });
 
+  it('bounds a slow full list by the engine clock at its start plus what it took', () => {
+    const app = image('app', ['a', 'b'], { tags: [REF] });
+    // /info answered at T0+200 (engine clock), the list took until T0+1000: the image may have been
+    // stored as late as T0+1000.
+    const list = { engineTimeMs: T0 + 200, startedAt: T0 + 200 };
+    const during = new World();
+    during.snapshot(T0 + 1000, [app], list);
+    during.pull(T0 + 1000, REF, T0 + 900);
+    assert.equal(during.resolve(T0 + 1010, REF, app)[0]!.class, 'cold');
+    const after = new World();
+    after.snapshot(T0 + 1000, [app], list);
+    after.pull(T0 + 1100, REF);
+    assert.equal(after.resolve(T0 + 1110, REF, app)[0]!.class, 'warm');
+  });
+
   it('falls back to the agent clock and its longer grace when the list gave no engine time', () => {
     const app = image('app', ['a'], { tags: [REF] });
     const soon = new World();

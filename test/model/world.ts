@@ -95,8 +95,10 @@ export class World {
       services?: ServiceInfo[];
       tasks?: TaskInfo[];
       containers?: ContainerInfo[];
-      /** The engine's clock after the list (default: `now`); null when /info gave none. */
+      /** The engine's clock when /info answered (default: `now`); null when it gave none. */
       engineTimeMs?: number | null;
+      /** Agent clock when the list started (default: `now`). */
+      startedAt?: number;
     } = {},
   ): Note[] {
     const info = {
@@ -119,6 +121,7 @@ export class World {
         tasks: more.tasks ?? [],
       },
       reason: 'test',
+      startedAt: more.startedAt ?? now,
     });
   }
 
