@@ -4,11 +4,15 @@ import type { Config } from '../config/options.js';
 import type { DockerPort } from '../docker/port.js';
 import { logNote } from '../log/logger.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
+import { DEFAULT_PULL_BUDGET } from '../model/pull-budget.js';
 import type { Model } from '../model/types.js';
 import { type AgentState, clocksOf, moveAside, saveState, stateFromModel } from '../state/state-file.js';
 import { DEFAULT_BACKOFF } from '../streams/backoff.js';
 import { createModelLoop, type ModelLoop, type ModelLoopOptions, type Tick } from '../streams/model-loop.js';
 import { createIdleWatch, nextQuietExpiry } from './idle-watch.js';
+
+/** The budget's window is fixed at Docker Hub's (6 h); `--pull-budget` sets the count. */
+const PULL_BUDGET_WINDOW_MS = DEFAULT_PULL_BUDGET.windowMs;
 
 export interface AgentOptions {
   config: Config;
@@ -62,6 +66,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     ...(opts.state.engineId && { savedEngineId: opts.state.engineId }),
     resyncMs: config.resyncMs,
     stream: { ...streamOptions(config), ...opts.stream },
+    pullBudget: { limit: config.pullBudget, windowMs: PULL_BUDGET_WINDOW_MS },
   });
   const ticks$ = loop.ticks$.pipe(share());
   const pruneState = { ...opts.state.prune };

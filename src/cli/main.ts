@@ -4,6 +4,7 @@ import { configCommand } from './config.js';
 import { planCommand } from './plan.js';
 import { pruneCommand } from './prune.js';
 import { auditReportCommand } from './audit-report.js';
+import { reportCommand } from './report.js';
 import { reportFailure } from './shared.js';
 import { statusCommand } from './status.js';
 import { watchCommand } from './watch.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     pruneCommand,
     configCommand,
     auditReportCommand,
+    reportCommand,
   ])
     add(program);
   for (const cmd of program.commands) cmd.exitOverride();

@@ -6,6 +6,8 @@ import { serveAgent } from '../agent/serve.js';
 import { parseDuration } from '../config/duration.js';
 import { createDockerodePort } from '../docker/dockerode-port.js';
 import { createLogger, logNote } from '../log/logger.js';
+import { startLiveReport } from '../report/live-report.js';
+import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
 import { loadState } from '../state/state-file.js';
 import { runUntilStopped } from './lifecycle.js';
 import { pruneSettings, scheduleOf } from './prune-config.js';
@@ -22,11 +24,28 @@ export function watchCommand(program: Command): void {
           throw new InvalidArgumentError('expected a duration like 30s or 10m');
         return ms;
       })
+      .option(
+        '--report',
+        'print pulls (cold/partial/warm) as they happen and a summary at the end; the log goes to stderr or --log-file',
+      )
+      .option(
+        '--report-format <format>',
+        `report format: ${REPORT_FORMATS.join(', ')} (implies --report)`,
+        (v: string) => {
+          if (!REPORT_FORMATS.includes(v as ReportFormat))
+            throw new InvalidArgumentError(`expected ${REPORT_FORMATS.join('|')}`);
+          return v;
+        },
+      )
       .option('--no-prune', 'observe only (needs no write access to the engine)')
       .option('--dry-run', 'decide, but remove nothing'),
   ).action(
     action(async (opts: Record<string, unknown>) => {
-      const { config } = configFrom(opts);
+      const resolved = configFrom(opts).config;
+      const reportFormat =
+        (opts.reportFormat as ReportFormat | undefined) ?? (opts.report ? 'text' : undefined);
+      // With a report on stdout, the log stream moves out of its way (to stderr unless --log-file).
+      const config = reportFormat && !resolved.logFile ? { ...resolved, logFile: 'stderr' } : resolved;
       const schedule = scheduleOf(config);
       const { logger, reopen, flush } = createLogger({
         level: config.logLevel,
@@ -38,6 +57,13 @@ export function watchCommand(program: Command): void {
       const port = createDockerodePort(config.dockerHost);
       const policy = idlePolicy(config);
       const agent = startAgent({ config, port, logger, state, policy });
+      const report =
+        reportFormat &&
+        startLiveReport(agent.ticks$, {
+          format: reportFormat,
+          style: styleFor(process.stdout),
+          write: (s) => process.stdout.write(s),
+        });
       const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
       const runner = startBoundaryRunner({
         agent,
@@ -58,7 +84,7 @@ export function watchCommand(program: Command): void {
         },
       );
       // The log stream may be a file: say where on the terminal too.
-      if (config.logFile) process.stderr.write(`${served.startLine}\n`);
+      if (config.logFile && config.logFile !== 'stderr') process.stderr.write(`${served.startLine}\n`);
 
       await runUntilStopped({
         logger,
@@ -68,6 +94,8 @@ export function watchCommand(program: Command): void {
         stop: async () => {
           await served.close();
           await stopAll();
+          // The summary once the agent has stopped: every pull it classified is in.
+          if (report) process.stdout.write(report.finish());
         },
       });
     }),

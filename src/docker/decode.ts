@@ -51,17 +51,31 @@ export function decodeImageInspect(raw: unknown, history?: unknown): ImageDetail
   return detail;
 }
 
+/** Instructions that never make a layer, as the classic builder (`#(nop) ENV …`) and BuildKit (`ENV …`) record them. */
+const METADATA_STEP =
+  /^(?:\/bin\/sh -c #\(nop\)\s+)?(?:ENV|LABEL|CMD|ENTRYPOINT|EXPOSE|USER|ARG|VOLUME|STOPSIGNAL|HEALTHCHECK|SHELL|ONBUILD|MAINTAINER)\b/;
+
 /**
- * The history lists one entry per build step, newest first, with empty steps (ENV, CMD…) at size 0.
- * When the non-empty entries are as many as the layers, they are the layers in order; otherwise we do
- * not guess.
+ * Per-layer sizes from an image's history, aligned with `RootFS.Layers`, or undefined when the history
+ * cannot say which size belongs to which layer. The history lists one entry per build step, newest first;
+ * a step that made no layer (ENV, CMD…, or a classic `RUN true` whose diff was empty) has size 0, but so
+ * has a real layer that holds no file bytes (BuildKit's WORKDIR, `RUN rm`, an empty COPY). So:
+ * - as many entries as layers: every entry is a layer;
+ * - as many non-zero entries as layers: the zero entries are all empty steps;
+ * - as many entries, once metadata-only steps are left out, as layers: those are the layers;
+ * - otherwise we do not guess (measured on dockerd 20.10: a classic `RUN true` next to a `RUN rm` is
+ *   ambiguous). Sizes are uncompressed (the layer's diff size), the same after a pull as after a build.
  */
 export function layerSizes(history: unknown, layerCount: number): number[] | undefined {
-  if (!Array.isArray(history)) return undefined;
-  const oldestFirst = [...history].reverse().map((h) => num(obj(h).Size));
-  if (oldestFirst.length === layerCount) return oldestFirst;
-  const nonEmpty = oldestFirst.filter((s) => s > 0);
-  return nonEmpty.length === layerCount ? nonEmpty : undefined;
+  if (!Array.isArray(history) || layerCount === 0) return undefined;
+  const steps = [...history].reverse().map((h) => ({ size: num(obj(h).Size), by: str(obj(h).CreatedBy) }));
+  const sizes = (picked: typeof steps) =>
+    picked.length === layerCount ? picked.map((s) => s.size) : undefined;
+  return (
+    sizes(steps) ??
+    sizes(steps.filter((s) => s.size > 0)) ??
+    sizes(steps.filter((s) => s.size > 0 || !METADATA_STEP.test(s.by.trim())))
+  );
 }
 
 export function decodeLabels(raw: unknown): KnownLabels {

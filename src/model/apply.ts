@@ -3,9 +3,10 @@ import { setContainer, toEntry } from './containers.js';
 import { imageDeleted, imagePruned } from './eviction-events.js';
 import { BURST_QUIET_MS, evictionNote, recordEviction, settleEvictions, touchBurst } from './evictions.js';
 import { dropImage, putImage, sameRefs, touchImage } from './images.js';
-import { resolvePull } from './pulls.js';
+import type { PullBudget } from './pull-budget.js';
+import { drainPulls, queuePull, resolvePulls } from './pulls.js';
 import { safeSample } from './safe-sample.js';
-import { anyUnsettled, markConverging, putServices } from './services.js';
+import { anyUnsettled, putServices, watchService } from './services.js';
 import { type RunPolicy, settleStacks } from './stacks.js';
 import type { Model, ModelInput, Note, Step, Want } from './types.js';
 
@@ -13,6 +14,8 @@ export interface ApplyContext {
   /** The agent's clock, ms since the epoch. */
   now: number;
   policy: RunPolicy;
+  /** Pulls per registry before a `pull.budget` warning (default 200 per 6 h). */
+  pullBudget?: PullBudget;
 }
 
 /** What an operator needs to read when the socket refuses us: the fix is theirs, the agent keeps retrying. */
@@ -56,7 +59,7 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       applySnapshot(model, input.snapshot, input.reason, input.startedAt, ctx, notes);
       break;
     case 'images':
-      applyImages(model, input.images, ctx, notes);
+      applyImages(model, input.images, ctx, notes, input.engineTimeMs);
       break;
     case 'containers':
       applyContainers(model, input.containers, now);
@@ -75,7 +78,7 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       putServices(model, input.services, input.tasks, now, notes);
       break;
     case 'pull.resolved':
-      notes.push(resolvePull(model, input.ref, input.image, now, policy));
+      notes.push(...resolvePulls(model, input, pullContext(ctx)));
       break;
     case 'own-removal':
       // A removal that did not happen (409, 404, error) must not mark a later external delete as ours.
@@ -153,6 +156,9 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       wants.push({ kind: 'resync', reason: `${input.what} failed` });
       break;
   }
+  // A pull whose inspect never came must not hold the queue (it is given up after PULL_STALL_MS).
+  if (input.kind !== 'pull.resolved' && model.pendingPulls.size > 0)
+    notes.push(...drainPulls(model, pullContext(ctx)));
   if (input.kind !== 'pull.resolved' && input.kind !== 'own-removal' && input.kind !== 'evictions.settle')
     settleStacks(model, policy, now, notes);
   // A burst that grew in this step is logged once it has been quiet for BURST_QUIET_MS (the loop's timer).
@@ -164,6 +170,12 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
   return { notes, wants };
 }
 
+const pullContext = (ctx: ApplyContext) => ({
+  now: ctx.now,
+  policy: ctx.policy,
+  ...(ctx.pullBudget && { budget: ctx.pullBudget }),
+});
+
 function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note[], wants: Want[]) {
   const { now, policy } = ctx;
   model.eventCounts.set(e.type, (model.eventCounts.get(e.type) ?? 0) + 1);
@@ -172,7 +184,7 @@ function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note
     switch (e.action) {
       case 'pull':
         model.activity.pull = { at: now, ref: e.actorId };
-        model.pendingPulls.set(e.actorId, { ref: e.actorId, at: now, eventTimeMs: e.timeMs });
+        notes.push(...queuePull(model, e, pullContext(ctx)));
         wants.push({ kind: 'resolve-pull', ref: e.actorId });
         break;
       case 'tag':
@@ -218,7 +230,7 @@ function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note
     return;
   }
   if (e.type === 'service') {
-    if (e.action === 'create' || e.action === 'update') markConverging(model, e.actorId, now);
+    watchService(model, e, now);
     wants.push({ kind: 'list-services' });
     return;
   }
@@ -240,7 +252,13 @@ interface Drift {
 
 const emptyDrift = (): Drift => ({ added: [], removed: [], changed: [] });
 
-function applyImages(model: Model, images: ImageDetail[], ctx: ApplyContext, notes: Note[]): Drift {
+function applyImages(
+  model: Model,
+  images: ImageDetail[],
+  ctx: ApplyContext,
+  notes: Note[],
+  engineTimeMs: number | undefined,
+): Drift {
   const drift = emptyDrift();
   const listed = new Set<string>();
   for (const image of images) {
@@ -248,8 +266,9 @@ function applyImages(model: Model, images: ImageDetail[], ctx: ApplyContext, not
     const old = model.images.get(image.id);
     if (old && !sameRefs(old, image)) drift.changed.push(image.id);
     if (!old && image.layers.length === 0) continue; // inspected nothing: it was removed while listed
-    const { added } = putImage(model, image, ctx.now);
+    const { entry, added } = putImage(model, image, ctx.now);
     if (added) drift.added.push(image.id);
+    if (added && engineTimeMs !== undefined) entry.seenByEngineAt = engineTimeMs;
   }
   for (const id of [...model.images.keys()]) {
     if (listed.has(id)) continue;
@@ -305,7 +324,13 @@ function applySnapshot(
   }
   model.savedEngineId = snap.info.id;
   model.engine = snap.info;
-  const images = applyImages(model, snap.images, ctx, notes);
+  // /info is read once the list has started: its time plus what the list took since bounds, on the
+  // engine's clock, when every listed image was stored (pull evidence; no clock skew: a duration).
+  const engineBound =
+    snap.info.systemTime !== undefined && startedAt !== undefined
+      ? snap.info.systemTime + Math.max(0, now - startedAt)
+      : undefined;
+  const images = applyImages(model, snap.images, ctx, notes, engineBound);
   const containers = applyContainers(model, snap.containers, now);
   const before = new Map(
     [...model.services].map(([id, s]) => [id, `${s.desired}/${s.running}/${s.updateState}`]),

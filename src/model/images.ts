@@ -1,4 +1,5 @@
 import type { ImageDetail, ImageInfo } from '../docker/types.js';
+import { chainIds } from './chains.js';
 import type { ImageEntry, Model } from './types.js';
 
 /** Adds or updates an image, keeping layer counts and the agent's clocks right. Returns whether it was new. */
@@ -58,8 +59,21 @@ function keepFormerRefs(old: ImageEntry, next: { tags: string[]; digests: string
 
 function setLayers(model: Model, entry: ImageEntry, layers: string[], sizes: number[] | undefined) {
   entry.layers = layers;
-  if (sizes && sizes.length === layers.length) entry.layerSizes = sizes;
+  if (sizes && sizes.length === layers.length) {
+    entry.layerSizes = sizes;
+    // A layer's size is a property of its content: learn it once for every image that shares it.
+    layers.forEach((layer, i) => {
+      model.layerBytes.set(layer, sizes[i] as number);
+    });
+  }
   for (const layer of new Set(layers)) model.layers.set(layer, (model.layers.get(layer) ?? 0) + 1);
+  entry.chains = chainIds(layers);
+  for (const chain of entry.chains) model.chains.set(chain, (model.chains.get(chain) ?? 0) + 1);
+}
+
+/** Size of an image's i-th layer: from its own history, else from another image holding the same layer. */
+export function layerSize(model: Model, entry: ImageEntry, i: number): number | undefined {
+  return entry.layerSizes?.[i] ?? model.layerBytes.get(entry.layers[i] as string);
 }
 
 /**
@@ -70,6 +84,11 @@ export function dropImage(model: Model, id: string): { entry: ImageEntry; freedB
   const entry = model.images.get(id);
   if (!entry) return undefined;
   model.images.delete(id);
+  for (const chain of entry.chains ?? []) {
+    const left = (model.chains.get(chain) ?? 1) - 1;
+    if (left > 0) model.chains.set(chain, left);
+    else model.chains.delete(chain);
+  }
   let freed = 0;
   let known = entry.layerSizes !== undefined;
   const seen = new Set<string>();
@@ -82,11 +101,33 @@ export function dropImage(model: Model, id: string): { entry: ImageEntry; freedB
       return;
     }
     model.layers.delete(layer);
+    model.layerBytes.delete(layer);
     const size = entry.layerSizes?.[i];
     if (size === undefined) known = false;
     else freed += size;
   });
   return known ? { entry, freedBytes: freed } : { entry };
+}
+
+/**
+ * A tag names one image. When `entry` holds a tag that another image in the model still holds, that tag
+ * moved (a pull, load or build of the same tag emits no `untag` for the image that lost it): take it
+ * from the other image now rather than at the next list. Returns the ids that lost a tag.
+ */
+export function claimTags(model: Model, entry: ImageEntry, now: number): string[] {
+  if (entry.tags.length === 0) return [];
+  const mine = new Set(entry.tags);
+  const losers: string[] = [];
+  for (const other of model.images.values()) {
+    if (other.id === entry.id || !other.tags.some((t) => mine.has(t))) continue;
+    const tags = other.tags.filter((t) => !mine.has(t));
+    // Its eviction must still be able to say what it was (the list that follows sees no loss now).
+    keepFormerRefs(other, { tags, digests: other.digests });
+    other.tags = tags;
+    if (other.tags.length === 0) other.untaggedSince = now;
+    losers.push(other.id);
+  }
+  return losers;
 }
 
 /** Marks an image as used now (a container created from it, a pull, a tag). */

@@ -1,95 +1,210 @@
-import type { ImageDetail } from '../docker/types.js';
+import type { EngineEvent, ImageDetail } from '../docker/types.js';
+import { chainIds } from './chains.js';
 import { linkEviction } from './eviction-memory.js';
-import { putImage } from './images.js';
+import { claimTags, layerSize, putImage } from './images.js';
+import { countPull, DEFAULT_PULL_BUDGET, type PullBudget } from './pull-budget.js';
 import { refMatches, registryOf } from './refs.js';
 import { liveRuns, type RunPolicy } from './stacks.js';
-import type { ImageEntry, Model, Note, PendingPull } from './types.js';
+import type { ImageEntry, Model, Note, PendingPull, PullClass, RecentPull } from './types.js';
 
 /**
- * An image the model first saw this close before its pull event (or after it) is taken to be the pull's
- * own result: the engine stores the image about a millisecond before it emits `pull`, so a re-list can
- * see it first. Without this, a re-list racing the event would turn a cold pull warm.
+ * The engine stores a pulled image about a millisecond before it emits `pull`, so a re-list can see
+ * the image before the event is applied; without care, that re-list would turn a cold pull warm. An
+ * image counts as there before a pull only if a list showed it this long (engine clock) before the
+ * event's own engine time.
+ */
+export const PULL_STORE_GAP_MS = 25;
+/**
+ * The same rule on the agent's clock, for an image whose list gave no engine time: an image first seen
+ * this close before its pull event was applied (or after it) is taken to be the pull's own result.
  */
 export const PULL_GRACE_MS = 2000;
 /** Swarm emits one `pull` per task for one download: pulls of the same image this soon after are repeats. */
 export const PULL_REPEAT_MS = 60_000;
+/** A pull whose ref was not inspected after this long is given up as `unknown` (the queue must move). */
+export const PULL_STALL_MS = 120_000;
+/** Pulls waiting at most; past this the oldest is given up as `unknown`. */
+const MAX_PENDING = 10_000;
+/** Classified pulls remembered for service convergence records. */
+const RECENT_PULLS = 256;
 
-export type PullClass = 'cold' | 'partial' | 'warm' | 'unknown';
+export interface PullContext {
+  now: number;
+  policy: RunPolicy;
+  budget?: PullBudget;
+}
 
-function presentBefore(image: ImageEntry, pull: PendingPull): boolean {
-  return image.lastPullAt !== undefined || image.firstSeen < pull.at - PULL_GRACE_MS;
+/** Queues a pull event with what the model knew when it came: the ref's image and the live runs. */
+export function queuePull(model: Model, e: EngineEvent, ctx: PullContext): Note[] {
+  const seq = ++model.pullSeq;
+  const pointedAt = imageIdForRef(model, e.actorId);
+  model.pendingPulls.set(seq, {
+    ref: e.actorId,
+    seq,
+    at: ctx.now,
+    eventTimeMs: e.timeMs,
+    ...(pointedAt !== undefined && { pointedAt }),
+    stacks: liveRuns(model, ctx.policy),
+  });
+  if (model.pendingPulls.size <= MAX_PENDING) return [];
+  const oldest = model.pendingPulls.values().next().value as PendingPull;
+  oldest.resolved ??= { image: null, error: 'too many pulls waiting for an inspect' };
+  return drainPulls(model, ctx);
 }
 
 /**
- * Classifies a resolved pull against the layers the model held before it, adds the image to the model
- * and returns the `pull` record.
+ * Records the inspect of a pulled ref for the pending pulls of that ref it answers for (those queued
+ * before the inspect started), then classifies every pull at the head of the queue that is answered.
  */
-export function resolvePull(
+export function resolvePulls(
   model: Model,
-  ref: string,
-  detail: ImageDetail | null,
-  now: number,
-  policy: RunPolicy,
-): Note {
-  const pull = model.pendingPulls.get(ref) ?? { ref, at: now, eventTimeMs: now };
-  model.pendingPulls.delete(ref);
-  const base = {
-    ref,
-    registry: registryOf(ref),
-    stacks: liveRuns(model, policy),
-    at: new Date(pull.eventTimeMs).toISOString(),
-  };
-  if (!detail) return { event: 'pull', ...base, class: 'unknown' as PullClass };
+  input: { ref: string; image: ImageDetail | null; upTo?: number; error?: string },
+  ctx: PullContext,
+): Note[] {
+  const upTo = input.upTo ?? Number.POSITIVE_INFINITY;
+  for (const pull of model.pendingPulls.values()) {
+    if (pull.ref !== input.ref || pull.resolved || pull.seq > upTo) continue;
+    pull.resolved = { image: input.image, ...(input.error !== undefined && { error: input.error }) };
+  }
+  return drainPulls(model, ctx);
+}
 
-  const known = model.images.get(detail.id);
-  const wasThere = known !== undefined && presentBefore(known, pull);
-  const repeatOf =
-    known?.lastPullAt !== undefined && pull.at - known.lastPullAt <= PULL_REPEAT_MS
-      ? known.lastPullAt
-      : undefined;
-  const before = wasThere ? undefined : layersPresentBefore(model, detail.id, pull);
+/** Classifies pulls in event order while the head of the queue is answered (or stalled too long). */
+export function drainPulls(model: Model, ctx: PullContext): Note[] {
+  const notes: Note[] = [];
+  for (const [seq, pull] of model.pendingPulls) {
+    if (!pull.resolved && ctx.now - pull.at < PULL_STALL_MS) break;
+    model.pendingPulls.delete(seq);
+    const answer = pull.resolved ?? { image: null, error: 'not inspected in time' };
+    const note = answer.image
+      ? classify(model, pull, answer.image, ctx.now)
+      : unknownNote(pull, answer.error ?? 'image gone before it could be inspected');
+    notes.push(note);
+    remember(model, pull, note);
+    const warning = countPull(model, note.registry as string, pull.at, ctx.budget ?? DEFAULT_PULL_BUDGET);
+    if (warning) notes.push(warning);
+  }
+  return notes;
+}
 
-  const { entry } = putImage(model, detail, now);
-  entry.lastUsed = now;
-  entry.lastPullAt = now;
-
-  const layers = detail.layers;
-  const sizes = entry.layerSizes;
-  let fresh = 0;
-  let downloaded = 0;
-  let reused = 0;
-  const counted = new Set<string>();
-  layers.forEach((layer, i) => {
-    if (counted.has(layer)) return;
-    counted.add(layer);
-    const isNew = before !== undefined && !before.has(layer);
-    const size = sizes?.[i] ?? 0;
-    if (isNew) {
-      fresh++;
-      downloaded += size;
-    } else reused += size;
-  });
-  const total = counted.size;
-  const cls: PullClass = fresh === 0 ? 'warm' : fresh === total ? 'cold' : 'partial';
+function baseOf(pull: PendingPull) {
   return {
     event: 'pull',
-    ...base,
-    image: detail.id,
-    class: cls,
-    ...(cls === 'warm' && { upToDate: wasThere && known !== undefined && refMatches(known, ref) }),
-    ...(repeatOf !== undefined && { repeatOf: new Date(repeatOf).toISOString() }),
-    layers: { total, new: fresh },
-    bytes: { downloaded, reused, known: sizes !== undefined },
-    ...linkEviction(model.evictionMemory, { class: cls, ref, image: detail.id, atMs: pull.eventTimeMs }),
+    ref: pull.ref,
+    registry: registryOf(pull.ref),
+    stacks: pull.stacks,
+    at: new Date(pull.eventTimeMs).toISOString(),
   };
 }
 
-/** Layers held, at the time of the pull, by images other than `imageId` that were there before it. */
-function layersPresentBefore(model: Model, imageId: string, pull: PendingPull): Set<string> {
-  const present = new Set<string>();
+function unknownNote(pull: PendingPull, reason: string): Note {
+  return { ...baseOf(pull), class: 'unknown' satisfies PullClass, reason };
+}
+
+function presentBefore(image: ImageEntry, pull: PendingPull): boolean {
+  // Classified for an earlier pull: pulls are classified in event order.
+  if (image.lastPull !== undefined) return true;
+  if (image.seenByEngineAt !== undefined) return image.seenByEngineAt < pull.eventTimeMs - PULL_STORE_GAP_MS;
+  return image.firstSeen < pull.at - PULL_GRACE_MS;
+}
+
+/** Classifies one pull against the layers held before it, adds its image to the model, returns the record. */
+function classify(model: Model, pull: PendingPull, detail: ImageDetail, now: number): Note {
+  const known = model.images.get(detail.id);
+  const wasThere = known !== undefined && presentBefore(known, pull);
+  const last = known?.lastPull;
+  const repeatOf = last && pull.at - last.at <= PULL_REPEAT_MS ? last.eventTimeMs : undefined;
+  // Read before the image goes into the model (it adds its own layers to the counts).
+  const held = wasThere ? undefined : heldBefore(model, detail, pull);
+
+  const { entry } = putImage(model, detail, now);
+  entry.lastUsed = Math.max(entry.lastUsed, now);
+  // Repeats point at the pull they repeat, not at each other.
+  if (repeatOf === undefined) entry.lastPull = { at: pull.at, eventTimeMs: pull.eventTimeMs };
+  claimTags(model, entry, now);
+
+  let fresh = 0;
+  let downloaded = 0;
+  let reused = 0;
+  let unknownNew = 0;
+  let unknownOld = 0;
+  const counted = new Set<string>();
+  entry.layers.forEach((layer, i) => {
+    if (counted.has(layer)) return;
+    counted.add(layer);
+    const size = layerSize(model, entry, i);
+    if (!held || held.has(i)) {
+      if (size === undefined) unknownOld++;
+      else reused += size;
+      return;
+    }
+    fresh++;
+    if (size === undefined) unknownNew++;
+    else downloaded += size;
+  });
+  // An image's size is the sum of its layers: one side whose sizes are unknown follows from the other.
+  if (unknownNew > 0 && unknownOld === 0) downloaded = Math.max(0, entry.size - reused);
+  if (unknownOld > 0 && unknownNew === 0) reused = Math.max(0, entry.size - downloaded);
+  const total = counted.size;
+  const cls: PullClass = fresh === 0 ? 'warm' : fresh === total ? 'cold' : 'partial';
+  const moved = pull.pointedAt !== undefined && pull.pointedAt !== detail.id;
+  return {
+    ...baseOf(pull),
+    image: detail.id,
+    class: cls,
+    ...(cls === 'warm' && { upToDate: pull.pointedAt === detail.id }),
+    ...(repeatOf !== undefined && { repeatOf: new Date(repeatOf).toISOString() }),
+    ...(moved && { previous: pull.pointedAt }),
+    layers: { total, new: fresh },
+    bytes: { downloaded, reused, known: unknownNew === 0 || unknownOld === 0 },
+    // A cold or partial re-pull names the eviction that made it necessary (docs/audit.md).
+    ...linkEviction(model.evictionMemory, {
+      class: cls,
+      ref: pull.ref,
+      image: detail.id,
+      atMs: pull.eventTimeMs,
+    }),
+  };
+}
+
+/**
+ * Positions of the pulled image's layers that were on the host before the pull: their chain (the layer
+ * on its parents, as the engine's layer store keys it) was held by an image there before it. Images that
+ * came with the pull (or after it, seen by a racing list) are left out; the reference counts make this
+ * cost the recent images only, not every layer of every image.
+ */
+function heldBefore(model: Model, detail: ImageDetail, pull: PendingPull): Set<number> {
+  const recent = new Map<string, number>();
   for (const image of model.images.values()) {
-    if (image.id === imageId || !presentBefore(image, pull)) continue;
-    for (const layer of image.layers) present.add(layer);
+    if (image.id !== detail.id && presentBefore(image, pull)) continue;
+    for (const chain of image.chains ?? []) recent.set(chain, (recent.get(chain) ?? 0) + 1);
   }
-  return present;
+  const held = new Set<number>();
+  chainIds(detail.layers).forEach((chain, i) => {
+    if ((model.chains.get(chain) ?? 0) - (recent.get(chain) ?? 0) > 0) held.add(i);
+  });
+  return held;
+}
+
+function remember(model: Model, pull: PendingPull, note: Note): void {
+  const layers = note.layers as { new: number } | undefined;
+  const bytes = note.bytes as { downloaded: number } | undefined;
+  const recent: RecentPull = {
+    ref: pull.ref,
+    ...(typeof note.image === 'string' && { image: note.image }),
+    class: note.class as PullClass,
+    at: pull.at,
+    eventTimeMs: pull.eventTimeMs,
+    repeat: note.repeatOf !== undefined,
+    newLayers: layers?.new ?? 0,
+    bytesDownloaded: bytes?.downloaded ?? 0,
+  };
+  model.recentPulls.push(recent);
+  if (model.recentPulls.length > RECENT_PULLS) model.recentPulls.shift();
+}
+
+/** The image a ref names in the model, if any. */
+export function imageIdForRef(model: Model, ref: string): string | undefined {
+  for (const image of model.images.values()) if (refMatches(image, ref)) return image.id;
+  return undefined;
 }

@@ -61,3 +61,15 @@ export function refMatches(
     return have.repo === want.repo && have.tag === tag;
   });
 }
+
+/**
+ * Do two refs name the same image? Same repository, and the same digest when both carry one (swarm
+ * pins `repo:tag@sha256:…`), else the same tag (`latest` when none is given).
+ */
+export function refsAgree(a: string, b: string): boolean {
+  const x = parseRef(a);
+  const y = parseRef(b);
+  if (x.repo !== y.repo) return false;
+  if (x.digest && y.digest) return x.digest === y.digest;
+  return (x.tag ?? 'latest') === (y.tag ?? 'latest');
+}

@@ -26,10 +26,17 @@ export interface ImageEntry extends ImageClocks {
   /** Refs the image lost while the model held it (untag, a tag that moved): an eviction reports them. */
   formerRefs?: string[];
   layers: string[];
+  /** ChainIDs of `layers` (what the engine's layer store is keyed by), set with the layers. */
+  chains?: string[];
   layerSizes?: number[];
   size: number;
-  /** Agent clock of the last pull classified for this image (swarm repeats are warm repeats of it). */
-  lastPullAt?: number;
+  /** The last pull classified for this image (swarm repeats are warm repeats of it): agent clock and engine time. */
+  lastPull?: { at: number; eventTimeMs: number };
+  /**
+   * Engine time (ms) by which the image was certainly stored: the engine's clock read just after the
+   * list that first showed it. Compared with the engine time of a pull event (no skew, no agent lag).
+   */
+  seenByEngineAt?: number;
   /** Build time, seconds since the epoch (engine's word; never used for age). */
   created: number;
 }
@@ -63,17 +70,65 @@ export interface ServiceEntry {
   state: ServiceState;
   /** Agent clock when it last became converging (set from create/update events or a list). */
   convergingSince?: number;
+  /** A create or update whose convergence is still to be reported. */
+  awaiting?: ConvergeWatch;
   /** Tasks that failed or were rejected while it was not converged. */
   failingTasks: number;
 }
 
+/**
+ * A service create or update waiting to be seen stable: running = desired and no update in progress,
+ * either after it was seen unsettled or held for a settle period (a list taken just after an update can
+ * still show the old tasks running).
+ */
+export interface ConvergeWatch {
+  /** Agent clock of the create/update event (the earliest, when several came). */
+  since: number;
+  cause: 'create' | 'update';
+  sawUnsettled: boolean;
+  /** Agent clock when it was first seen stable since the event. */
+  stableSince?: number;
+}
+
+export type PullClass = 'cold' | 'partial' | 'warm' | 'unknown';
+
 /** A pull event waiting for its image to be inspected. */
 export interface PendingPull {
   ref: string;
+  /** Order of the event among all pulls (an inspect answers only for the events it started after). */
+  seq: number;
   /** Agent clock when the event was applied. */
   at: number;
   /** Engine time of the event, ms. */
   eventTimeMs: number;
+  /** The image the ref pointed at in the model when the event came, if any (for `upToDate`). */
+  pointedAt?: string;
+  /** Run stacks live when the event came. */
+  stacks: string[];
+  /** Set when its ref was inspected; it is classified once every earlier pull is. */
+  resolved?: { image: ImageDetail | null; error?: string };
+}
+
+/** A classified pull, kept for a while so a converging service can name the pulls made for it. */
+export interface RecentPull {
+  ref: string;
+  image?: string;
+  class: PullClass;
+  /** Agent clock of the event. */
+  at: number;
+  /** Engine time of the event (the `at` of its `pull` record). */
+  eventTimeMs: number;
+  repeat: boolean;
+  newLayers: number;
+  bytesDownloaded: number;
+}
+
+/** Pulls per registry in one-minute buckets over the budget window, and the last level reported. */
+export interface RegistryWindow {
+  /** Minute index (agent clock / 60 000) → pulls in that minute. */
+  buckets: Map<number, number>;
+  reported: 'ok' | 'near' | 'exceeded';
+  lastAt: number;
 }
 
 export interface SyncState {
@@ -96,6 +151,8 @@ export interface Model {
   images: Map<string, ImageEntry>;
   /** Reference counts of layers (diff ids) over all images in the model. */
   layers: Map<string, number>;
+  /** Reference counts of layer chains (ChainIDs): a layer is on the host when its chain is. */
+  chains: Map<string, number>;
   containers: Map<string, ContainerEntry>;
   services: Map<string, ServiceEntry>;
   /** Live containers (running, restarting, paused) per stack. */
@@ -112,8 +169,22 @@ export interface Model {
     /** `id` lets the inspect put the real name in place (event attributes can be spoofed by labels). */
     containerStart?: { at: number; name: string; id?: string };
   };
-  /** Pulls whose image has not been inspected yet, by ref. */
-  pendingPulls: Map<string, PendingPull>;
+  /**
+   * Pull events not classified yet, by sequence number, in event order (swarm sends one per task). Each
+   * is classified only after every earlier one, so "the layers held before it" does not depend on which
+   * inspect answered first.
+   */
+  pendingPulls: Map<number, PendingPull>;
+  /** Sequence number of the last pull event applied. */
+  pullSeq: number;
+  /** The last classified pulls (bounded), for service convergence records. */
+  recentPulls: RecentPull[];
+  /** Rolling pull counts per registry, for the pull budget. */
+  pullWindows: Map<string, RegistryWindow>;
+  /** Sizes of layers (diff id → bytes) learnt from images whose history lines up; same keys as `layers`. */
+  layerBytes: Map<string, number>;
+  /** Create/update events of services the model has not listed yet, by service id. */
+  serviceWatches: Map<string, ConvergeWatch>;
   /** Image ids the agent's own executor is removing: their eviction is `by: layerwarden`. */
   ownRemovals: Set<string>;
   /** External evictions waiting to learn their activity (a `prune` event may close their burst). */
@@ -128,11 +199,24 @@ export interface Model {
 export type ModelInput =
   | { kind: 'event'; event: EngineEvent }
   | { kind: 'snapshot'; snapshot: EngineSnapshot; reason: string; startedAt?: number }
-  | { kind: 'images'; images: ImageDetail[] }
+  | {
+      kind: 'images';
+      images: ImageDetail[];
+      /** The engine's clock read after the list, when it showed images the model did not have. */
+      engineTimeMs?: number;
+    }
   | { kind: 'containers'; containers: ContainerInfo[] }
   | { kind: 'container'; id: string; container: ContainerInfo | null }
   | { kind: 'services'; services: ServiceInfo[]; tasks: TaskInfo[] }
-  | { kind: 'pull.resolved'; ref: string; image: ImageDetail | null }
+  | {
+      kind: 'pull.resolved';
+      ref: string;
+      /** The inspect of the ref; null when the image was gone (or the inspect failed: see `error`). */
+      image: ImageDetail | null;
+      /** The inspect started after pull events up to this sequence number (all pending, when absent). */
+      upTo?: number;
+      error?: string;
+    }
   /** The executor is about to delete this image (its eviction is `by: layerwarden`); `cancel` when it did not. */
   | { kind: 'own-removal'; id: string; cancel?: boolean }
   /** Time to close the held evictions' burst (asked for by a `settle-evictions` want; `final` on stop). */

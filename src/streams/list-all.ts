@@ -1,5 +1,5 @@
 import type { DockerPort } from '../docker/port.js';
-import type { ContainerInfo, EngineSnapshot, ImageDetail } from '../docker/types.js';
+import type { ContainerInfo, EngineSnapshot, ImageDetail, ImageInfo } from '../docker/types.js';
 import type { Model } from '../model/types.js';
 
 /** How many inspects run at once: enough to list 1,000 new images quickly, few enough not to crowd the engine. */
@@ -20,10 +20,16 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 
 /**
  * Lists images and inspects only those the model does not know yet (an image id is its content: its
- * layers never change). An image removed between list and inspect is left out.
+ * layers never change). An image removed between list and inspect is left out. `afterList` runs as soon
+ * as `/images/json` has answered, before the inspects (to read the engine's clock at that moment).
  */
-export async function listImageDetails(port: DockerPort, model: Model): Promise<ImageDetail[]> {
+export async function listImageDetails(
+  port: DockerPort,
+  model: Model,
+  afterList?: (list: ImageInfo[]) => void,
+): Promise<ImageDetail[]> {
   const list = await port.listImages();
+  afterList?.(list);
   const details = await pool(list, INSPECT_CONCURRENCY, async (info) => {
     const known = model.images.get(info.id);
     if (known && known.layers.length > 0) return { ...info, layers: known.layers };

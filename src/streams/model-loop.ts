@@ -4,6 +4,7 @@ import type { DockerPort } from '../docker/port.js';
 import type { EngineEvent } from '../docker/types.js';
 import { apply } from '../model/apply.js';
 import { createModel } from '../model/create.js';
+import type { PullBudget } from '../model/pull-budget.js';
 import type { RunPolicy } from '../model/stacks.js';
 import type { ImageClocks, Model, ModelInput, Step, Want } from '../model/types.js';
 import { Coalescer } from './coalescer.js';
@@ -17,6 +18,8 @@ export interface ModelLoopOptions {
   scheduler?: SchedulerLike;
   savedClocks?: Map<string, ImageClocks>;
   savedEngineId?: string;
+  /** Pulls per registry before a `pull.budget` warning (default 200 per 6 h). */
+  pullBudget?: PullBudget;
   /** Periodic full re-list and diff (default 5 min). */
   resyncMs?: number;
   /** Events held while a full list runs; past this the buffer is dropped and the list repeated. */
@@ -79,7 +82,11 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
     const push = (input: ModelInput) => {
       if (closed) return;
       const at = scheduler.now();
-      const step = apply(model, input, { now: at, policy });
+      const step = apply(model, input, {
+        now: at,
+        policy,
+        ...(opts.pullBudget && { pullBudget: opts.pullBudget }),
+      });
       out.next({ at, input, step, model });
       for (const want of step.wants) handle(want);
     };
@@ -96,10 +103,26 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
         case 'list-images':
           return queue.request('images', async () => {
             const startedAt = scheduler.now();
-            await listImageDetails(port, model).then(
-              (images) => push({ kind: 'images', images: images.filter(notGoneSince(startedAt)) }),
-              fail('image list'),
-            );
+            // New images get the engine's clock, read right after /images/json, as the bound by which
+            // they were stored (pull evidence); no /info when the list shows nothing new.
+            let clock: Promise<number | undefined> | undefined;
+            const readClock = (list: Array<{ id: string }>) => {
+              if (list.some((i) => !model.images.has(i.id)))
+                clock = port.info().then(
+                  (i) => i.systemTime,
+                  () => undefined,
+                );
+            };
+            await listImageDetails(port, model, readClock)
+              .then(async (images) => {
+                const engineTimeMs = await clock;
+                push({
+                  kind: 'images',
+                  images: images.filter(notGoneSince(startedAt)),
+                  ...(engineTimeMs !== undefined && { engineTimeMs }),
+                });
+              })
+              .catch(fail('image list'));
           });
         case 'list-containers':
           return queue.request('containers', async () => {
@@ -135,10 +158,17 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
           settleTimer = scheduler.schedule(() => push({ kind: 'evictions.settle' }), want.delayMs);
           return;
         case 'resolve-pull':
+          // Coalesced per ref: one inspect answers for every pull of the ref queued before it started;
+          // later ones make it run once more.
           return queue.request(`pull:${want.ref}`, async () => {
-            await port
-              .inspectImage(want.ref)
-              .then((image) => push({ kind: 'pull.resolved', ref: want.ref, image }), fail('pull inspect'));
+            const upTo = model.pullSeq;
+            await port.inspectImage(want.ref).then(
+              (image) => push({ kind: 'pull.resolved', ref: want.ref, image, upTo }),
+              (err: unknown) => {
+                push({ kind: 'pull.resolved', ref: want.ref, image: null, upTo, error: message(err) });
+                fail('pull inspect')(err);
+              },
+            );
           });
       }
     };

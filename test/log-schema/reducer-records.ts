@@ -66,8 +66,10 @@ export function syntheticNotes(): Note[] {
   const notes: Note[] = [];
   const idleWatch = createIdleWatch();
   const policy = { ...ALL_STACKS_ARE_RUNS, quietPeriodMs: 5000 };
+  // A budget of 3 pulls: the third pull below crosses `near` (a `pull.budget` record).
+  const pullBudget = { limit: 3, windowMs: 6 * 3_600_000 };
   const step = (input: ModelInput, now: number) => {
-    notes.push(...apply(model, input, { now, policy }).notes);
+    notes.push(...apply(model, input, { now, policy, pullBudget }).notes);
     const change = idleWatch(idleAnswer(model, policy, now));
     if (change) notes.push(change as Note);
   };

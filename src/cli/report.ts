@@ -1,0 +1,76 @@
+import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { type Command, InvalidArgumentError } from 'commander';
+import { LayerwardenError } from '../errors.js';
+import { readLog } from '../report/read-log.js';
+import { renderSummary } from '../report/render-summary.js';
+import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
+import { action } from './shared.js';
+
+/** Opens the saved log, or stdin for `-`; a file that cannot be read is a usage error (exit 2). */
+async function openLog(file: string): Promise<{ input: NodeJS.ReadableStream; close: () => Promise<void> }> {
+  if (file === '-') return { input: process.stdin, close: async () => {} };
+  try {
+    const handle = await open(file, 'r');
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    }
+    return { input: handle.createReadStream({ encoding: 'utf8' }), close: () => handle.close() };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : (err as Error).message;
+    throw new LayerwardenError('usage', `cannot read ${file}: ${why}`, { cause: err });
+  }
+}
+
+export function reportCommand(program: Command): void {
+  program
+    .command('report')
+    .description('pull evidence rebuilt from a saved log stream (NDJSON file, or - for stdin)')
+    .argument('<file>', 'the saved log stream, or - for stdin')
+    .option(
+      '--report-format <format>',
+      `output format: ${REPORT_FORMATS.join(', ')} (default text)`,
+      (v: string) => {
+        if (!REPORT_FORMATS.includes(v as ReportFormat))
+          throw new InvalidArgumentError(`expected ${REPORT_FORMATS.join('|')}`);
+        return v;
+      },
+    )
+    .option('--json', 'same as --report-format json')
+    .action(
+      action(async (file: string, opts: { reportFormat?: ReportFormat; json?: boolean }) => {
+        const format: ReportFormat = opts.json ? 'json' : (opts.reportFormat ?? 'text');
+        const { input, close } = await openLog(file);
+        const name = file === '-' ? 'stdin' : file;
+        let reading: Awaited<ReturnType<typeof readLog>>;
+        try {
+          reading = await readLog(createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY }));
+        } catch (err) {
+          throw new LayerwardenError('internal', `reading ${name}: ${(err as Error).message}`, {
+            cause: err,
+          });
+        } finally {
+          await close();
+        }
+        if (reading.lines > 0 && reading.records === 0)
+          throw new LayerwardenError(
+            'usage',
+            `${name} is not a layerwarden log stream (no line is a log record)`,
+          );
+        process.stdout.write(renderSummary(reading.summary, format, styleFor(process.stdout)));
+        if (reading.bad > 0)
+          process.stderr.write(
+            `layerwarden: skipped ${reading.bad} unreadable line${reading.bad === 1 ? '' : 's'} of ${name} (first: line ${reading.firstBad})\n`,
+          );
+      }),
+    );
+}
