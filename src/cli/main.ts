@@ -3,7 +3,6 @@ import { EXIT } from '../errors.js';
 import { configCommand } from './config.js';
 import { planCommand } from './plan.js';
 import { pruneCommand } from './prune.js';
-import { auditReportCommand } from './audit-report.js';
 import { reportCommand } from './report.js';
 import { reportFailure } from './shared.js';
 import { statusCommand } from './status.js';
@@ -21,15 +20,7 @@ export function buildProgram(): Command {
     .configureOutput({
       outputError: (str, write) => write(`layerwarden: ${str.replace(/^error: /, '').split('\n')[0]}\n`),
     });
-  for (const add of [
-    watchCommand,
-    statusCommand,
-    planCommand,
-    pruneCommand,
-    configCommand,
-    auditReportCommand,
-    reportCommand,
-  ])
+  for (const add of [watchCommand, statusCommand, planCommand, pruneCommand, configCommand, reportCommand])
     add(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { type Command, InvalidArgumentError } from 'commander';
 import { LayerwardenError } from '../errors.js';
+import { auditSection, renderAudit } from '../report/audit.js';
 import { readLog } from '../report/read-log.js';
 import { renderSummary } from '../report/render-summary.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
@@ -34,7 +35,9 @@ async function openLog(file: string): Promise<{ input: NodeJS.ReadableStream; cl
 export function reportCommand(program: Command): void {
   program
     .command('report')
-    .description('pull evidence rebuilt from a saved log stream (NDJSON file, or - for stdin)')
+    .description(
+      'pull evidence and the eviction audit, rebuilt from a saved log stream (NDJSON file, or - for stdin)',
+    )
     .argument('<file>', 'the saved log stream, or - for stdin')
     .option(
       '--report-format <format>',
@@ -66,7 +69,12 @@ export function reportCommand(program: Command): void {
             'usage',
             `${name} is not a layerwarden log stream (no line is a log record)`,
           );
-        process.stdout.write(renderSummary(reading.summary, format, styleFor(process.stdout)));
+        const audit = auditSection(reading.audited);
+        process.stdout.write(
+          format === 'json'
+            ? `${JSON.stringify({ type: 'report', ...reading.summary, audit })}\n`
+            : `${renderSummary(reading.summary, format, styleFor(process.stdout))}\n${renderAudit(audit, format)}`,
+        );
         if (reading.bad > 0)
           process.stderr.write(
             `layerwarden: skipped ${reading.bad} unreadable line${reading.bad === 1 ? '' : 's'} of ${name} (first: line ${reading.firstBad})\n`,

@@ -1,18 +1,8 @@
 import type { AuditEviction, AuditSection, EvictionCause } from './audit.js';
 
-export type AuditFormat = 'text' | 'json' | 'markdown';
+import { formatBytes, type ReportFormat } from './style.js';
 
-/** Bytes in decimal units, as the docker CLI prints them. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
-}
+export type AuditFormat = ReportFormat;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);

@@ -1,6 +1,9 @@
 import { addToSummary, emptySummary, type PullSummary } from './pull-report.js';
 import { readRecord } from './read-record.js';
 
+/** Records the audit section reads; other records are dropped as they are read. */
+const AUDITED = new Set(['eviction', 'pull', 'engine.prune', 'prune.decision']);
+
 export interface LogReading {
   summary: PullSummary;
   /** Non-empty lines read. */
@@ -11,15 +14,17 @@ export interface LogReading {
   firstBad?: number;
   /** Lines that are records of the log stream (any event). */
   records: number;
+  /** The records the eviction audit needs (src/report/audit.ts). */
+  audited: Record<string, unknown>[];
 }
 
 /**
- * Rebuilds the pull summary from a saved NDJSON log stream: the `pull`, `service.converged` and
- * `pull.budget` records carry everything the live report used. Other records are passed over; a bad
+ * Rebuilds the pull summary from a saved NDJSON log stream (the `pull`, `service.converged` and
+ * `pull.budget` records carry everything the live report used), and keeps the records of the audit. Other records are passed over; a bad
  * line is counted and skipped, never fatal.
  */
 export async function readLog(lines: AsyncIterable<string>): Promise<LogReading> {
-  const reading: LogReading = { summary: emptySummary(), lines: 0, bad: 0, records: 0 };
+  const reading: LogReading = { summary: emptySummary(), lines: 0, bad: 0, records: 0, audited: [] };
   let n = 0;
   for await (const line of lines) {
     n++;
@@ -39,6 +44,9 @@ export async function readLog(lines: AsyncIterable<string>): Promise<LogReading>
     }
     reading.records++;
     if (item !== 'other') addToSummary(reading.summary, item);
+    const event = (parsed as { event?: unknown }).event;
+    if (typeof event === 'string' && AUDITED.has(event))
+      reading.audited.push(parsed as Record<string, unknown>);
   }
   return reading;
 }

@@ -217,14 +217,14 @@ describe('eviction audit on a private engine', { timeout: 600_000 }, () => {
     assert.equal(own?.level, 'info');
   });
 
-  it('audit on the saved log lists all of it with the right counts and bytes', async () => {
+  it('report on the saved log lists all of it with the right counts and bytes', async () => {
     await agent?.stop();
     agent = undefined;
     const file = path.join(work, 'layerwarden.log');
     await writeFile(file, `${log.lines.join('\n')}\n`);
-    const r = await run(process.execPath, ['--import', 'tsx', BIN, 'audit', file, '--json']);
+    const r = await run(process.execPath, ['--import', 'tsx', BIN, 'report', file, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const s = JSON.parse(r.stdout) as AuditSection;
+    const s = (JSON.parse(r.stdout) as { audit: AuditSection }).audit;
     assert.equal(s.evictions.total, 7);
     assert.deepEqual(
       s.evictions.byActor.map((a) => [a.by, a.evictions, a.duringRun]),
@@ -261,7 +261,7 @@ describe('eviction audit on a private engine', { timeout: 600_000 }, () => {
     );
     assert.equal(s.enginePrunes.filter((p) => p.what === 'image').length, 2);
     assert.deepEqual(s.pruneDecisions, []);
-    const text = await run(process.execPath, ['--import', 'tsx', BIN, 'audit', file]);
+    const text = await run(process.execPath, ['--import', 'tsx', BIN, 'report', file]);
     assert.match(text.stdout, /evictions: 7 \(external 6, layerwarden 1\)/);
     assert.match(text.stdout, /evictions during runs: 3/);
     assert.match(text.stdout, /re-pulls caused by evictions: 3/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { logNote } from '../../src/log/logger.js';
-import { formatBytes } from '../../src/report/audit-render.js';
+import { formatBytes } from '../../src/report/style.js';
 import { auditSection, parseLogLines, renderAudit } from '../../src/report/audit.js';
 import { captureLogger } from '../log/capture.js';
 import { IMAGE_A, IMAGE_B, IMAGE_C, replayFixture } from '../model/eviction-fixture.js';
@@ -138,6 +138,6 @@ describe('audit section', () => {
   });
 
   it('formats bytes like the docker CLI', () => {
-    assert.deepEqual([0, 999, 12288, 1_200_000_000].map(formatBytes), ['0 B', '999 B', '12.3 kB', '1.2 GB']);
+    assert.deepEqual([0, 999, 12288, 1_200_000_000].map(formatBytes), ['0 B', '999 B', '12.3 kB', '1.20 GB']);
   });
 });
