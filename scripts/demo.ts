@@ -38,6 +38,8 @@ async function main() {
       await engine.push(ref);
       await engine.dockerOk(['rmi', ref]);
     }
+    // An empty cache: not even the base image the demo images were built on.
+    await engine.dockerOk(['rmi', 'lw-base:latest']);
     await engine.dockerOk(['image', 'prune', '-f']);
     await engine.swarmInit();
 
@@ -77,24 +79,37 @@ async function main() {
     await waitFor(async () => (await records()).some((r) => r.event === 'model.resync'), 30_000, {
       message: 'agent in sync',
     });
+    // Like any run, a stack lives on after it converged: wait until the agent has seen it converge (it
+    // polls services every second; there are no task events).
+    const converged = (stack: string) =>
+      waitFor(
+        async () =>
+          (await records()).filter((r) => r.event === 'service.converged' && r.stack === stack).length === 2,
+        60_000,
+        { intervalMs: 250, message: `the agent saw ${stack} converge` },
+      );
 
-    say('a job pulls a cache image by hand (cold)');
+    say('a job pulls a cache image by hand (cold: this host has no layer of it)');
     await engine.dockerOk(['pull', `${reg}/demo/cache:1`]);
 
     const stack = `version: "3.8"\nservices:\n  app:\n    image: ${reg}/demo/app:1\n  worker:\n    image: ${reg}/demo/worker:1\n`;
-    say('1. deploy stack ci-1 from images this host has never pulled (cold)');
+    say(
+      '1. deploy stack ci-1 from images this host has never pulled (partial: they share base layers with the cache image)',
+    );
     await engine.deployStack('ci-1', stack);
     await engine.waitForStack('ci-1');
+    await converged('ci-1');
     say('   tear ci-1 down');
     await engine.removeStack('ci-1');
 
     say('2. deploy the same images again as ci-2 (warm: nothing downloaded)');
     await engine.deployStack('ci-2', stack);
     await engine.waitForStack('ci-2');
+    await converged('ci-2');
 
     say('3. while ci-2 runs, someone runs `docker image prune -af`');
     process.stdout.write(await engine.dockerOk(['image', 'prune', '-af']));
-    say('   ...and a job needs the evicted cache image again (a cold re-pull, caused by that prune)');
+    say('   ...and a job needs the evicted cache image again: a re-pull that prune caused');
     await engine.dockerOk(['pull', `${reg}/demo/cache:1`]);
 
     say(

@@ -20,10 +20,14 @@ function gateText(name: string, gate: unknown): string {
   const { pass, ...rest } = gate as Record<string, unknown>;
   const values = Object.entries(rest)
     .filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))
-    .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : shortNumber(v)}`);
   const verdict = pass === true ? 'pass' : pass === false ? 'fail' : '?';
   return `${name}: ${verdict}${values.length ? ` (${values.join(', ')})` : ''}`;
 }
+
+/** Figures such as a disk percentage to one decimal; anything else as it is. */
+const shortNumber = (v: unknown): string =>
+  typeof v === 'number' && !Number.isInteger(v) ? String(Math.round(v * 10) / 10) : String(v);
 
 function text(s: AuditSection): string {
   const out: string[] = ['Eviction audit'];
