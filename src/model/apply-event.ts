@@ -1,0 +1,94 @@
+import type { EngineEvent } from '../docker/types.js';
+import { type ApplyContext, pullContext } from './apply.js';
+import { setContainer } from './containers.js';
+import { imageDeleted, imagePruned } from './eviction-events.js';
+import { touchBurst } from './evictions.js';
+import { touchImage } from './images.js';
+import { queuePull } from './pulls.js';
+import { watchService } from './services.js';
+import type { Model, Note, Want } from './types.js';
+
+/** Container actions that change what the model holds; the rest (exec_*, attach, resize, top…) do not. */
+const CONTAINER_ACTIONS = new Set([
+  'create',
+  'start',
+  'restart',
+  'die',
+  'stop',
+  'pause',
+  'unpause',
+  'rename',
+  'update',
+  'oom',
+]);
+// `push` records the pushed manifest's digest on the image (a new RepoDigest) without any other event.
+const IMAGE_LIST_ACTIONS = new Set(['tag', 'untag', 'delete', 'load', 'import', 'prune', 'pull', 'push']);
+
+/** One engine event: what it says exactly is applied at once; the rest becomes wants (lists, inspects). */
+export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note[], wants: Want[]) {
+  const { now, policy } = ctx;
+  model.eventCounts.set(e.type, (model.eventCounts.get(e.type) ?? 0) + 1);
+  if (e.type === 'image') {
+    if (!IMAGE_LIST_ACTIONS.has(e.action)) return;
+    switch (e.action) {
+      case 'pull':
+        model.activity.pull = { at: now, ref: e.actorId };
+        notes.push(...queuePull(model, e, pullContext(ctx)));
+        wants.push({ kind: 'resolve-pull', ref: e.actorId });
+        break;
+      case 'tag':
+        touchImage(model, e.actorId, now);
+        break;
+      case 'untag':
+        touchBurst(model, now);
+        break;
+      case 'delete':
+        imageDeleted(model, e, { now, policy }, notes);
+        break;
+      case 'prune':
+        notes.push(imagePruned(model, e, notes));
+        break;
+    }
+    wants.push({ kind: 'list-images' });
+    return;
+  }
+  if (e.type === 'container') {
+    if (e.action === 'destroy') {
+      setContainer(model, e.actorId, undefined);
+      return;
+    }
+    if (e.action === 'prune') {
+      notes.push({
+        event: 'engine.prune',
+        what: 'container',
+        at: new Date(e.timeMs).toISOString(),
+        reclaimed: Number(e.attributes.reclaimed ?? 0),
+      });
+      return;
+    }
+    if (!CONTAINER_ACTIONS.has(e.action)) return;
+    const known = model.containers.get(e.actorId);
+    if (e.action === 'start' || e.action === 'restart') {
+      // Not the `name` attribute: labels merge into it and can overwrite it (the inspect brings the name).
+      model.activity.containerStart = { at: now, name: known?.name ?? e.actorId.slice(0, 12), id: e.actorId };
+      if (known) setContainer(model, e.actorId, { ...known, state: 'running' });
+    } else if (e.action === 'die' && known) {
+      setContainer(model, e.actorId, { ...known, state: 'exited', finishedAt: e.timeMs });
+    }
+    wants.push({ kind: 'inspect-container', id: e.actorId });
+    return;
+  }
+  if (e.type === 'service') {
+    watchService(model, e, now);
+    wants.push({ kind: 'list-services' });
+    return;
+  }
+  if (e.type === 'builder' && e.action === 'prune') {
+    notes.push({
+      event: 'engine.prune',
+      what: 'build-cache',
+      at: new Date(e.timeMs).toISOString(),
+      reclaimed: Number(e.attributes.reclaimed ?? 0),
+    });
+  }
+}
