@@ -1,0 +1,117 @@
+/**
+ * Benchmark 6, prune speed: the same number of untagged old images removed by the executor (one at a
+ * time, re-checking each on the live model; bench/prune-standin.ts until the real one lands) and by
+ * `docker image prune -f`, each on a freshly made identical engine state, in ABBA order.
+ */
+import { randomBytes } from 'node:crypto';
+import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
+import type { Model } from '../src/model/types.js';
+import { DEFAULT_MIN_AGE_MS, planPrune } from '../src/prune/plan.js';
+import { createModelLoop } from '../src/streams/model-loop.js';
+import { type BenchEngine, benchEngine, importImage } from './engine-context.js';
+import { type ExecutorOutcome, type PruneExecutor, standInExecutor } from './prune-standin.js';
+import { fmt, median, pool, timeMs } from './stats.js';
+import type { Benchmark } from './types.js';
+
+export const TARGET_PRUNE_RATIO = 1.2;
+/** The images were made a moment ago: the agent's clock is set a day on, as if they had sat unused. */
+const A_DAY_ON = DEFAULT_MIN_AGE_MS + 3_600_000;
+const policy = { ...ALL_STACKS_ARE_RUNS, quietPeriodMs: 60_000, minAgeMs: DEFAULT_MIN_AGE_MS };
+
+async function makeUntagged(be: BenchEngine, n: number): Promise<Set<string>> {
+  const tag = randomBytes(3).toString('hex');
+  return new Set(await pool([...Array(n).keys()], 4, (i) => importImage(be.engine, `prune-${tag}-${i}`)));
+}
+
+async function byExecutor(be: BenchEngine, made: Set<string>, execute: PruneExecutor) {
+  const loop = createModelLoop({ port: be.port, policy, resyncMs: 3_600_000 });
+  let model: Model | undefined;
+  let synced!: () => void;
+  const inSync = new Promise<void>((r) => {
+    synced = r;
+  });
+  const sub = loop.ticks$.subscribe((tick) => {
+    model = tick.model;
+    if (tick.input.kind === 'snapshot') synced();
+  });
+  try {
+    await inSync;
+    const now = () => Date.now() + A_DAY_ON;
+    const plan = planPrune(model as Model, policy, now());
+    const candidates = plan.candidates.filter((c) => c.kind === 'image');
+    let outcome: ExecutorOutcome | undefined;
+    const ms = await timeMs(async () => {
+      outcome = await execute(candidates, { port: be.port, loop, model: () => model as Model, policy, now });
+    });
+    const ours = candidates.filter((c) => made.has(c.id)).length;
+    return { ms, outcome: outcome as ExecutorOutcome, candidates: candidates.length, ours };
+  } finally {
+    sub.unsubscribe();
+  }
+}
+
+async function byEngine(be: BenchEngine) {
+  let deleted = 0;
+  const ms = await timeMs(async () => {
+    const out = await be.engine.dockerOk(['image', 'prune', '-f']);
+    deleted = out.split('\n').filter((l) => l.startsWith('deleted: ')).length;
+  });
+  return { ms, deleted };
+}
+
+export const pruneSpeed: Benchmark = {
+  name: 'prune-speed',
+  needsEngine: true,
+  async run(ctx) {
+    const be = await benchEngine();
+    const n = ctx.quick ? 20 : 200;
+    const order: Array<'executor' | 'engine'> = ctx.quick
+      ? ['executor', 'engine']
+      : ['executor', 'engine', 'engine', 'executor'];
+    const exec: number[] = [];
+    const engine: number[] = [];
+    const facts: string[] = [];
+    let setup = 0;
+    for (const who of order) {
+      const t0 = performance.now();
+      const made = await makeUntagged(be, n);
+      setup += performance.now() - t0;
+      if (who === 'executor') {
+        const r = await byExecutor(be, made, standInExecutor);
+        exec.push(r.ms);
+        const o = r.outcome;
+        facts.push(
+          `executor: ${r.candidates} candidates (${r.ours} of ours), removed ${o.removed}, gone ${o.gone}, ` +
+            `skipped ${o.skipped}, failed ${o.failed}${o.aborted ? `, aborted: ${o.aborted}` : ''}`,
+        );
+        if (o.removed < n) throw new Error(`executor removed ${o.removed} of ${n}: ${facts.at(-1)}`);
+      } else {
+        const r = await byEngine(be);
+        engine.push(r.ms);
+        facts.push(`docker image prune -f: deleted ${r.deleted} image records`);
+      }
+    }
+    // The CLI's fixed cost, for the reader: the same command with nothing to prune.
+    const empty = await byEngine(be);
+    const figure = median(exec) / 1000;
+    const baseline = median(engine) / 1000;
+    const ratio = figure / baseline;
+    return [
+      {
+        name: `prune speed (${n} untagged images)`,
+        figure,
+        unit: 's',
+        baseline,
+        baselineUnit: 's (docker image prune -f)',
+        target: `<= ${TARGET_PRUNE_RATIO}x the engine's prune`,
+        met: ratio <= TARGET_PRUNE_RATIO,
+        note:
+          `${ratio.toFixed(2)}x; runs in order ${order.join(', ')} (executor ${exec.map((x) => fmt(x / 1000)).join(', ')} s; ` +
+          `engine ${engine.map((x) => fmt(x / 1000)).join(', ')} s); ${facts.join('; ')}. The executor is a ` +
+          'stand-in with the designed re-checks (bench/prune-standin.ts), to be replaced by src/prune/executor.ts. ' +
+          `docker image prune -f with nothing to prune: ${fmt(empty.ms)} ms. Making ${n} images: ` +
+          `${fmt(setup / order.length / 1000)} s per round.`,
+      },
+    ];
+  },
+};
