@@ -9,6 +9,7 @@ import type { Model } from '../src/model/types.js';
 import { DEFAULT_MIN_AGE_MS, planPrune } from '../src/prune/plan.js';
 import { createModelLoop } from '../src/streams/model-loop.js';
 import { type BenchEngine, benchEngine, importImage } from './engine-context.js';
+import { countingPort } from './counting-port.js';
 import { type ExecutorOutcome, type PruneExecutor, standInExecutor } from './prune-standin.js';
 import { fmt, median, pool, timeMs } from './stats.js';
 import type { Benchmark } from './types.js';
@@ -24,7 +25,8 @@ async function makeUntagged(be: BenchEngine, n: number): Promise<Set<string>> {
 }
 
 async function byExecutor(be: BenchEngine, made: Set<string>, execute: PruneExecutor) {
-  const loop = createModelLoop({ port: be.port, policy, resyncMs: 3_600_000 });
+  const counted = countingPort(be.port);
+  const loop = createModelLoop({ port: counted.port, policy, resyncMs: 3_600_000 });
   let model: Model | undefined;
   let synced!: () => void;
   const inSync = new Promise<void>((r) => {
@@ -40,11 +42,13 @@ async function byExecutor(be: BenchEngine, made: Set<string>, execute: PruneExec
     const plan = planPrune(model as Model, policy, now());
     const candidates = plan.candidates.filter((c) => c.kind === 'image');
     let outcome: ExecutorOutcome | undefined;
+    const listsBefore = counted.counts.get('listImages') ?? 0;
     const ms = await timeMs(async () => {
       outcome = await execute(candidates, { port: be.port, loop, model: () => model as Model, policy, now });
     });
+    const lists = (counted.counts.get('listImages') ?? 0) - listsBefore;
     const ours = candidates.filter((c) => made.has(c.id)).length;
-    return { ms, outcome: outcome as ExecutorOutcome, candidates: candidates.length, ours };
+    return { ms, outcome: outcome as ExecutorOutcome, candidates: candidates.length, ours, lists };
   } finally {
     sub.unsubscribe();
   }
@@ -82,7 +86,8 @@ export const pruneSpeed: Benchmark = {
         const o = r.outcome;
         facts.push(
           `executor: ${r.candidates} candidates (${r.ours} of ours), removed ${o.removed}, gone ${o.gone}, ` +
-            `skipped ${o.skipped}, failed ${o.failed}${o.aborted ? `, aborted: ${o.aborted}` : ''}`,
+            `skipped ${o.skipped}, failed ${o.failed}${o.aborted ? `, aborted: ${o.aborted}` : ''}, ` +
+            `the agent's image lists meanwhile ${r.lists}`,
         );
         if (o.removed < n) throw new Error(`executor removed ${o.removed} of ${n}: ${facts.at(-1)}`);
       } else {

@@ -8,28 +8,13 @@ import type { DockerPort } from '../src/docker/port.js';
 import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
 import { createModelLoop } from '../src/streams/model-loop.js';
 import { run } from '../test/engine/harness.js';
+import { countingPort } from './counting-port.js';
 import { benchEngine } from './engine-context.js';
 import { ensureScale } from './scale-state.js';
 import { fmt, median, timeMs } from './stats.js';
 import type { Benchmark } from './types.js';
 
 export const TARGET_RELIST_S = 2;
-
-/** The port with a count of calls per method (an image inspect is two API calls: json and history). */
-export function countingPort(port: DockerPort): { port: DockerPort; counts: Map<string, number> } {
-  const counts = new Map<string, number>();
-  const wrapped = new Proxy(port, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function' || typeof prop !== 'string') return v;
-      return (...args: unknown[]) => {
-        counts.set(prop, (counts.get(prop) ?? 0) + 1);
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { port: wrapped, counts };
-}
 
 /** Start: subscribe and wait for the first snapshot; then `resyncs` periodic re-lists on the warm model. */
 async function startAndResync(
