@@ -1,13 +1,14 @@
 /**
  * Benchmark 6, prune speed: the same number of untagged old images removed by the executor (one at a
  * time, re-checking each on the live model; bench/prune-standin.ts until the real one lands) and by
- * `docker image prune -f`, each on a freshly made identical engine state, in ABBA order.
+ * `docker image prune -f`, each on a freshly made identical engine state, in ABBA order, the agent's
+ * model loop attached in both (it is resident on the host).
  */
 import { randomBytes } from 'node:crypto';
 import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
 import type { Model } from '../src/model/types.js';
 import { DEFAULT_MIN_AGE_MS, planPrune } from '../src/prune/plan.js';
-import { createModelLoop } from '../src/streams/model-loop.js';
+import { createModelLoop, type ModelLoop } from '../src/streams/model-loop.js';
 import { type BenchEngine, benchEngine, importImage } from './engine-context.js';
 import { countingPort } from './counting-port.js';
 import { type ExecutorOutcome, type PruneExecutor, standInExecutor } from './prune-standin.js';
@@ -25,7 +26,15 @@ async function makeUntagged(be: BenchEngine, n: number): Promise<Set<string>> {
   return new Set(await pool([...Array(n).keys()], 4, (i) => importImage(be.engine, `prune-${tag}-${i}`)));
 }
 
-async function byExecutor(be: BenchEngine, made: Set<string>, execute: PruneExecutor) {
+interface Watching {
+  loop: ModelLoop;
+  model: () => Model;
+  /** Image lists the agent has made so far. */
+  lists: () => number;
+}
+
+/** Runs `fn` with the agent's model loop attached and in sync, as on a host where it is resident. */
+async function withAgent<T>(be: BenchEngine, fn: (w: Watching) => Promise<T>): Promise<T> {
   const counted = countingPort(be.port);
   const loop = createModelLoop({ port: counted.port, policy, resyncMs: 3_600_000 });
   let model: Model | undefined;
@@ -39,29 +48,46 @@ async function byExecutor(be: BenchEngine, made: Set<string>, execute: PruneExec
   });
   try {
     await inSync;
-    const now = () => Date.now() + A_DAY_ON;
-    const plan = planPrune(model as Model, policy, now());
-    const candidates = plan.candidates.filter((c) => c.kind === 'image');
-    let outcome: ExecutorOutcome | undefined;
-    const listsBefore = counted.counts.get('listImages') ?? 0;
-    const ms = await timeMs(async () => {
-      outcome = await execute(candidates, { port: be.port, loop, model: () => model as Model, policy, now });
+    return await fn({
+      loop,
+      model: () => model as Model,
+      lists: () => counted.counts.get('listImages') ?? 0,
     });
-    const lists = (counted.counts.get('listImages') ?? 0) - listsBefore;
-    const ours = candidates.filter((c) => made.has(c.id)).length;
-    return { ms, outcome: outcome as ExecutorOutcome, candidates: candidates.length, ours, lists };
   } finally {
     sub.unsubscribe();
   }
 }
 
-async function byEngine(be: BenchEngine) {
-  let deleted = 0;
-  const ms = await timeMs(async () => {
-    const out = await be.engine.dockerOk(['image', 'prune', '-f']);
-    deleted = out.split('\n').filter((l) => l.startsWith('deleted: ')).length;
+function byExecutor(be: BenchEngine, made: Set<string>, execute: PruneExecutor) {
+  return withAgent(be, async ({ loop, model, lists }) => {
+    const now = () => Date.now() + A_DAY_ON;
+    const candidates = planPrune(model(), policy, now()).candidates.filter((c) => c.kind === 'image');
+    let outcome: ExecutorOutcome | undefined;
+    const listsBefore = lists();
+    const ms = await timeMs(async () => {
+      outcome = await execute(candidates, { port: be.port, loop, model, policy, now });
+    });
+    const ours = candidates.filter((c) => made.has(c.id)).length;
+    return {
+      ms,
+      outcome: outcome as ExecutorOutcome,
+      candidates: candidates.length,
+      ours,
+      lists: lists() - listsBefore,
+    };
   });
-  return { ms, deleted };
+}
+
+/** The engine's own prune, with the agent attached all the same (it is resident): only the remover differs. */
+function byEngine(be: BenchEngine) {
+  return withAgent(be, async () => {
+    let deleted = 0;
+    const ms = await timeMs(async () => {
+      const out = await be.engine.dockerOk(['image', 'prune', '-f']);
+      deleted = out.split('\n').filter((l) => l.startsWith('deleted: ')).length;
+    });
+    return { ms, deleted };
+  });
 }
 
 export const pruneSpeed: Benchmark = {
@@ -85,7 +111,7 @@ export const pruneSpeed: Benchmark = {
       const d0 = await cpuSecondsOf(dockerd);
       if (who === 'executor') {
         const own0 = process.cpuUsage();
-        const r = await byExecutor(be, made, standInExecutor);
+        const r = await byExecutor(be, made, standInExecutor());
         const own = process.cpuUsage(own0);
         cpu.agent.push((own.user + own.system) / 1000);
         cpu.executor.push(((await cpuSecondsOf(dockerd)) - d0) * 1000);
@@ -107,6 +133,8 @@ export const pruneSpeed: Benchmark = {
     }
     // The CLI's fixed cost, for the reader: the same command with nothing to prune.
     const empty = await byEngine(be);
+    // What two removals in flight would give (each still re-checked just before it is issued).
+    const two = await byExecutor(be, await makeUntagged(be, n), standInExecutor(2));
     const figure = median(exec) / 1000;
     const baseline = median(engine) / 1000;
     const ratio = figure / baseline;
@@ -125,6 +153,7 @@ export const pruneSpeed: Benchmark = {
           `executor ${fmt(median(cpu.executor))} ms, engine prune ${fmt(median(cpu.engine))} ms; the agent's own ` +
           `CPU (model loop and executor) ${fmt(median(cpu.agent))} ms. The executor is a ` +
           'stand-in with the designed re-checks (bench/prune-standin.ts), to be replaced by src/prune/executor.ts. ' +
+          `With two removals in flight: ${fmt(two.ms / 1000)} s (${two.outcome.removed} removed). ` +
           `docker image prune -f with nothing to prune: ${fmt(empty.ms)} ms. Making ${n} images: ` +
           `${fmt(setup / order.length / 1000)} s per round.`,
       },
