@@ -20,6 +20,9 @@ export interface MemorySample {
   events: number;
   rssMB: number;
   heapMB: number;
+  /** What V8 has reserved for the heap (live or not) and memory held outside it. */
+  heapTotalMB: number;
+  externalMB: number;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -32,7 +35,13 @@ const turn = () => new Promise<void>((r) => setImmediate(r));
 function sample(n: number): MemorySample {
   gc?.();
   const m = process.memoryUsage();
-  return { events: n, rssMB: m.rss / MB, heapMB: m.heapUsed / MB };
+  return {
+    events: n,
+    rssMB: m.rss / MB,
+    heapMB: m.heapUsed / MB,
+    heapTotalMB: m.heapTotal / MB,
+    externalMB: m.external / MB,
+  };
 }
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'lw-bench-memory-'));

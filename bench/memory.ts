@@ -80,7 +80,9 @@ export const memory: Benchmark = {
         target: `<= ${TARGET_RSS_MB} MB`,
         met: last.rssMB <= TARGET_RSS_MB,
         note:
-          `${how}. RSS/heap MB after a full GC by thousands of events: ${series}. The same run with ` +
+          `${how}. RSS/heap MB after a full GC by thousands of events: ${series}; at the end V8 held ` +
+          `${fmt(last.heapTotalMB)} MB of heap for ${fmt(last.heapMB)} MB live, and ${fmt(last.externalMB)} MB ` +
+          `outside it (at rest: ${fmt(r.rest.heapTotalMB)} and ${fmt(r.rest.externalMB)} MB). The same run with ` +
           `--max-semi-space-size=${SEMI_SPACE_MB}: ${fmt(cappedLast.rssMB)} MB RSS, heap ${fmt(cappedLast.heapMB)} MB, ` +
           `${fmt(capped.eventsPerS)} events/s.`,
       },
