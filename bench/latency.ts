@@ -5,68 +5,14 @@
  * arrival at a bare `/events` reader on the same socket (the engine's own delivery time).
  */
 import { randomBytes } from 'node:crypto';
-import type { EngineEvent } from '../src/docker/types.js';
 import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
-import type { Model } from '../src/model/types.js';
 import { eventKey } from '../src/streams/decode-event.js';
-import { type Tick, createModelLoop } from '../src/streams/model-loop.js';
+import { createModelLoop } from '../src/streams/model-loop.js';
 import { api, benchEngine, createContainer, importImage, pullImage } from './engine-context.js';
+import { checkFor, type Pending, latencyRow, supersede } from './latency-checks.js';
 import { nanoToMsExact, openRawReader } from './raw-events.js';
-import { fmt, percentile, pool, sleep, wallMs } from './stats.js';
-import type { BenchResult, Benchmark } from './types.js';
-
-interface Pending {
-  event: EngineEvent;
-  pull: boolean;
-  done(tick: Tick): boolean;
-}
-
-type Check = { reflected: (m: Model) => boolean; untaggedRef?: string };
-
-/** What "the model reflects it" means for each event we time; undefined for events we do not time. */
-function checkFor(e: EngineEvent, untagged: Map<string, string[]>): Check | undefined {
-  const id = e.actorId;
-  if (e.type === 'container') {
-    if (e.action === 'create') return { reflected: (m) => m.containers.has(id) };
-    if (e.action === 'start') return { reflected: (m) => m.containers.get(id)?.state === 'running' };
-    if (e.action === 'die')
-      return { reflected: (m) => /^(exited|dead)$/.test(m.containers.get(id)?.state ?? '') };
-    if (e.action === 'destroy') return { reflected: (m) => !m.containers.has(id) };
-  }
-  if (e.type === 'image') {
-    const name = e.attributes.name ?? '';
-    if (e.action === 'tag') return { reflected: (m) => m.images.get(id)?.tags.includes(name) ?? false };
-    if (e.action === 'delete') return { reflected: (m) => !m.images.has(id) };
-    if (e.action === 'untag') {
-      // No untag event names the ref it removed: the workload says, in order, per image.
-      const ref = untagged.get(id)?.shift();
-      if (ref === undefined) return undefined;
-      return { reflected: (m) => !(m.images.get(id)?.tags.includes(ref) ?? false), untaggedRef: ref };
-    }
-  }
-  return undefined;
-}
-
-/**
- * A destroy supersedes its container's earlier events not reflected yet, a delete its image's, an
- * untag the tag of the same ref: the model can only ever show the state after them. Returns how many.
- */
-function supersede(pending: Pending[], e: EngineEvent, untaggedRef: string | undefined): number {
-  const drops = (p: Pending) =>
-    !p.pull &&
-    p.event.type === e.type &&
-    p.event.actorId === e.actorId &&
-    ((e.type === 'container' && e.action === 'destroy') ||
-      (e.type === 'image' && e.action === 'delete') ||
-      (e.action === 'untag' && p.event.action === 'tag' && p.event.attributes.name === untaggedRef));
-  let n = 0;
-  for (let i = pending.length - 1; i >= 0; i--) {
-    if (!drops(pending[i]!)) continue;
-    pending.splice(i, 1);
-    n++;
-  }
-  return n;
-}
+import { fmt, pool, sleep, wallMs } from './stats.js';
+import type { Benchmark } from './types.js';
 
 export const latency: Benchmark = {
   name: 'latency',
@@ -198,7 +144,7 @@ export const latency: Benchmark = {
       raw.close();
     }
     return [
-      row(
+      latencyRow(
         'latency (container/image events)',
         samples.objects,
         raw.latencies,
@@ -208,7 +154,7 @@ export const latency: Benchmark = {
           `${fmt(tracked / objectsSeconds)} timed events/s; ` +
           `${superseded} superseded by a later event on the same object, ${unresolved} never reflected`,
       ),
-      row(
+      latencyRow(
         'latency (pull to pull record)',
         samples.pulls,
         raw.latencies,
@@ -219,43 +165,3 @@ export const latency: Benchmark = {
     ];
   },
 };
-
-function byAction(samples: Map<string, number>): string {
-  const groups = new Map<string, number[]>();
-  for (const [key, ms] of samples) {
-    const [, type, action] = key.split('|');
-    const g = `${type} ${action}`;
-    groups.set(g, [...(groups.get(g) ?? []), ms]);
-  }
-  return [...groups]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([g, xs]) => `${g} ${fmt(percentile(xs, 50))}/${fmt(percentile(xs, 99))}`)
-    .join(', ');
-}
-
-function row(
-  name: string,
-  ours: Map<string, number>,
-  raw: Map<string, number>,
-  targetMs: number,
-  wanted: number,
-  how: string,
-): BenchResult {
-  const xs = [...ours.values()];
-  const base = [...ours.keys()].map((k) => raw.get(k)).filter((x): x is number => x !== undefined);
-  const p99 = percentile(xs, 99);
-  const added = [...ours].flatMap(([k, ms]) => (raw.has(k) ? [ms - (raw.get(k) as number)] : []));
-  return {
-    name,
-    figure: p99,
-    unit: 'ms p99',
-    baseline: percentile(base, 99),
-    baselineUnit: 'ms p99 (bare /events reader)',
-    target: `p99 <= ${targetMs} ms`,
-    met: xs.length >= wanted * 0.9 && p99 <= targetMs,
-    note:
-      `${xs.length} events; p50 ${fmt(percentile(xs, 50))} ms, max ${fmt(Math.max(...xs))} ms; bare reader ` +
-      `p50 ${fmt(percentile(base, 50))} ms; added by the agent p50/p99 ${fmt(percentile(added, 50))}/` +
-      `${fmt(percentile(added, 99))} ms; by event (p50/p99 ms): ${byAction(ours)}; ${how}.`,
-  };
-}
