@@ -38,11 +38,14 @@ export async function listImageDetails(
   return details.filter((d): d is ImageDetail => d !== null);
 }
 
-/** Lists containers; stopped ones whose finish time the model lacks are inspected for it. */
+/** Lists containers; stopped ones (exited, dead) whose finish time the model lacks are inspected for it. */
 export async function listContainerDetails(port: DockerPort, model: Model): Promise<ContainerInfo[]> {
   const list = await port.listContainers();
   const details = await pool(list, INSPECT_CONCURRENCY, async (info) => {
     if (info.state === 'running' || info.state === 'paused' || info.state === 'restarting') return info;
+    // Never started, so no finish time to learn (FinishedAt is the zero time, even after a failed
+    // start): inspecting these cost one call per created container on every re-list.
+    if (info.state === 'created') return info;
     const known = model.containers.get(info.id);
     if (known?.finishedAt !== undefined) return { ...info, finishedAt: known.finishedAt };
     return (await port.inspectContainer(info.id)) ?? info;

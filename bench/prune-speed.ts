@@ -1,0 +1,162 @@
+/**
+ * Benchmark 6, prune speed: the same number of untagged old images removed by the executor (one at a
+ * time, re-checking each on the live model; bench/prune-standin.ts until the real one lands) and by
+ * `docker image prune -f`, each on a freshly made identical engine state, in ABBA order, the agent's
+ * model loop attached in both (it is resident on the host).
+ */
+import { randomBytes } from 'node:crypto';
+import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
+import type { Model } from '../src/model/types.js';
+import { DEFAULT_MIN_AGE_MS, planPrune } from '../src/prune/plan.js';
+import { createModelLoop, type ModelLoop } from '../src/streams/model-loop.js';
+import { type BenchEngine, benchEngine, importImage } from './engine-context.js';
+import { countingPort } from './counting-port.js';
+import { type ExecutorOutcome, type PruneExecutor, standInExecutor } from './prune-standin.js';
+import { cpuSecondsOf, dockerdPid } from './proc.js';
+import { fmt, median, pool, timeMs } from './stats.js';
+import type { Benchmark } from './types.js';
+
+export const TARGET_PRUNE_RATIO = 1.2;
+/** The images were made a moment ago: the agent's clock is set a day on, as if they had sat unused. */
+const A_DAY_ON = DEFAULT_MIN_AGE_MS + 3_600_000;
+const policy = { ...ALL_STACKS_ARE_RUNS, quietPeriodMs: 60_000, minAgeMs: DEFAULT_MIN_AGE_MS };
+
+async function makeUntagged(be: BenchEngine, n: number): Promise<Set<string>> {
+  const tag = randomBytes(3).toString('hex');
+  return new Set(await pool([...Array(n).keys()], 4, (i) => importImage(be.engine, `prune-${tag}-${i}`)));
+}
+
+interface Watching {
+  loop: ModelLoop;
+  model: () => Model;
+  /** Image lists the agent has made so far. */
+  lists: () => number;
+}
+
+/** Runs `fn` with the agent's model loop attached and in sync, as on a host where it is resident. */
+async function withAgent<T>(be: BenchEngine, fn: (w: Watching) => Promise<T>): Promise<T> {
+  const counted = countingPort(be.port);
+  const loop = createModelLoop({ port: counted.port, policy, resyncMs: 3_600_000 });
+  let model: Model | undefined;
+  let synced!: () => void;
+  const inSync = new Promise<void>((r) => {
+    synced = r;
+  });
+  const sub = loop.ticks$.subscribe((tick) => {
+    model = tick.model;
+    if (tick.input.kind === 'snapshot') synced();
+  });
+  try {
+    await inSync;
+    return await fn({
+      loop,
+      model: () => model as Model,
+      lists: () => counted.counts.get('listImages') ?? 0,
+    });
+  } finally {
+    sub.unsubscribe();
+  }
+}
+
+function byExecutor(be: BenchEngine, made: Set<string>, execute: PruneExecutor) {
+  return withAgent(be, async ({ loop, model, lists }) => {
+    const now = () => Date.now() + A_DAY_ON;
+    const candidates = planPrune(model(), policy, now()).candidates.filter((c) => c.kind === 'image');
+    let outcome: ExecutorOutcome | undefined;
+    const listsBefore = lists();
+    const ms = await timeMs(async () => {
+      outcome = await execute(candidates, { port: be.port, loop, model, policy, now });
+    });
+    const ours = candidates.filter((c) => made.has(c.id)).length;
+    return {
+      ms,
+      outcome: outcome as ExecutorOutcome,
+      candidates: candidates.length,
+      ours,
+      lists: lists() - listsBefore,
+    };
+  });
+}
+
+/** The engine's own prune, with the agent attached all the same (it is resident): only the remover differs. */
+function byEngine(be: BenchEngine) {
+  return withAgent(be, async () => {
+    let deleted = 0;
+    const ms = await timeMs(async () => {
+      const out = await be.engine.dockerOk(['image', 'prune', '-f']);
+      deleted = out.split('\n').filter((l) => l.startsWith('deleted: ')).length;
+    });
+    return { ms, deleted };
+  });
+}
+
+export const pruneSpeed: Benchmark = {
+  name: 'prune-speed',
+  needsEngine: true,
+  async run(ctx) {
+    const be = await benchEngine();
+    const n = ctx.quick ? 20 : 200;
+    const abba: Array<'executor' | 'engine'> = ['executor', 'engine', 'engine', 'executor'];
+    const order = ctx.quick ? abba.slice(0, 2) : [...abba, ...abba];
+    const exec: number[] = [];
+    const engine: number[] = [];
+    const facts = new Set<string>();
+    const cpu = { executor: [] as number[], engine: [] as number[], agent: [] as number[] };
+    const dockerd = await dockerdPid(be);
+    let setup = 0;
+    for (const who of order) {
+      const t0 = performance.now();
+      const made = await makeUntagged(be, n);
+      setup += performance.now() - t0;
+      const d0 = await cpuSecondsOf(dockerd);
+      if (who === 'executor') {
+        const own0 = process.cpuUsage();
+        const r = await byExecutor(be, made, standInExecutor());
+        const own = process.cpuUsage(own0);
+        cpu.agent.push((own.user + own.system) / 1000);
+        cpu.executor.push(((await cpuSecondsOf(dockerd)) - d0) * 1000);
+        exec.push(r.ms);
+        const o = r.outcome;
+        facts.add(
+          `executor: ${r.candidates} candidates (${r.ours} of ours), removed ${o.removed}, gone ${o.gone}, ` +
+            `skipped ${o.skipped}, failed ${o.failed}${o.aborted ? `, aborted: ${o.aborted}` : ''}, ` +
+            `the agent's image lists meanwhile ${r.lists}`,
+        );
+        if (o.removed < n)
+          throw new Error(`executor removed ${o.removed} of ${n} (${o.aborted ?? 'see skipped'})`);
+      } else {
+        const r = await byEngine(be);
+        cpu.engine.push(((await cpuSecondsOf(dockerd)) - d0) * 1000);
+        engine.push(r.ms);
+        facts.add(`docker image prune -f: deleted ${r.deleted} image records (image and layer lines)`);
+      }
+    }
+    // The CLI's fixed cost, for the reader: the same command with nothing to prune.
+    const empty = await byEngine(be);
+    // What two removals in flight would give (each still re-checked just before it is issued).
+    const two = await byExecutor(be, await makeUntagged(be, n), standInExecutor(2));
+    const figure = median(exec) / 1000;
+    const baseline = median(engine) / 1000;
+    const ratio = figure / baseline;
+    return [
+      {
+        name: `prune speed (${n} untagged images)`,
+        figure,
+        unit: 's',
+        baseline,
+        baselineUnit: 's (docker image prune -f)',
+        target: `<= ${TARGET_PRUNE_RATIO}x the engine's prune`,
+        met: ratio <= TARGET_PRUNE_RATIO,
+        note:
+          `${ratio.toFixed(2)}x; runs in order ${order.join(', ')} (executor ${exec.map((x) => fmt(x / 1000)).join(', ')} s; ` +
+          `engine ${engine.map((x) => fmt(x / 1000)).join(', ')} s); ${[...facts].join('; ')}. dockerd CPU per run: ` +
+          `executor ${fmt(median(cpu.executor))} ms, engine prune ${fmt(median(cpu.engine))} ms; the agent's own ` +
+          `CPU (model loop and executor) ${fmt(median(cpu.agent))} ms. The executor is a ` +
+          'stand-in with the designed re-checks (bench/prune-standin.ts), to be replaced by src/prune/executor.ts. ' +
+          `With two removals in flight: ${fmt(two.ms / 1000)} s (${two.outcome.removed} removed). ` +
+          `docker image prune -f with nothing to prune: ${fmt(empty.ms)} ms. Making ${n} images: ` +
+          `${fmt(setup / order.length / 1000)} s per round.`,
+      },
+    ];
+  },
+};
