@@ -11,7 +11,7 @@ import { DEFAULT_MIN_AGE_MS, planPrune } from '../src/prune/plan.js';
 import { createModelLoop, type ModelLoop } from '../src/streams/model-loop.js';
 import { type BenchEngine, benchEngine, importImage } from './engine-context.js';
 import { countingPort } from './counting-port.js';
-import { type ExecutorOutcome, type PruneExecutor, standInExecutor } from './prune-standin.js';
+import { type ExecutorOutcome, type PruneExecutor, realExecutor, standInExecutor } from './prune-standin.js';
 import { cpuSecondsOf, dockerdPid } from './proc.js';
 import { fmt, median, pool, timeMs } from './stats.js';
 import type { Benchmark } from './types.js';
@@ -111,7 +111,7 @@ export const pruneSpeed: Benchmark = {
       const d0 = await cpuSecondsOf(dockerd);
       if (who === 'executor') {
         const own0 = process.cpuUsage();
-        const r = await byExecutor(be, made, standInExecutor());
+        const r = await byExecutor(be, made, realExecutor());
         const own = process.cpuUsage(own0);
         cpu.agent.push((own.user + own.system) / 1000);
         cpu.executor.push(((await cpuSecondsOf(dockerd)) - d0) * 1000);
@@ -151,9 +151,9 @@ export const pruneSpeed: Benchmark = {
           `${ratio.toFixed(2)}x; runs in order ${order.join(', ')} (executor ${exec.map((x) => fmt(x / 1000)).join(', ')} s; ` +
           `engine ${engine.map((x) => fmt(x / 1000)).join(', ')} s); ${[...facts].join('; ')}. dockerd CPU per run: ` +
           `executor ${fmt(median(cpu.executor))} ms, engine prune ${fmt(median(cpu.engine))} ms; the agent's own ` +
-          `CPU (model loop and executor) ${fmt(median(cpu.agent))} ms. The executor is a ` +
-          'stand-in with the designed re-checks (bench/prune-standin.ts), to be replaced by src/prune/executor.ts. ' +
-          `With two removals in flight: ${fmt(two.ms / 1000)} s (${two.outcome.removed} removed). ` +
+          `CPU (model loop and executor) ${fmt(median(cpu.agent))} ms. The executor is the agent's own ` +
+          '(src/prune/executor.ts, with its settle barrier before every removal). ' +
+          `A stand-in with the same re-checks and two removals in flight: ${fmt(two.ms / 1000)} s (${two.outcome.removed} removed). ` +
           `docker image prune -f with nothing to prune: ${fmt(empty.ms)} ms. Making ${n} images: ` +
           `${fmt(setup / order.length / 1000)} s per round.`,
       },

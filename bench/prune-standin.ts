@@ -1,15 +1,17 @@
 /**
- * A stand-in for the prune executor (src/prune/executor.ts, being written on another branch), with the
- * behaviour DESIGN.md gives it: one image at a time, oldest first; before each removal re-check idle
- * and the candidate on the live model and stop the moment the host is busy; announce the removal as
- * our own; a plain DELETE (never force); 404 = gone, 409 = in use. Benchmark 6 times this; switch it to
- * the real executor when that lands.
+ * The executors benchmark 6 times: `realExecutor()`, the agent's own (src/prune/executor.ts: the settle
+ * barrier, idle and the candidate re-checked before every removal, one at a time), and a stand-in with
+ * the same re-checks but no barrier, which can also keep two removals in flight — the variant the
+ * benchmark reports beside it, to show what overlapping the round trips would give.
  */
 import type { DockerPort } from '../src/docker/port.js';
 import { type IdlePolicy, idleAnswer } from '../src/model/idle.js';
 import type { Model } from '../src/model/types.js';
 import { type Candidate, type PrunePolicy, recheck } from '../src/prune/plan.js';
 import type { ModelLoop } from '../src/streams/model-loop.js';
+import { createSettle } from '../src/agent/settle.js';
+import { createExecutor } from '../src/prune/executor.js';
+import { planPrune } from '../src/prune/plan.js';
 
 export interface ExecutorDeps {
   port: DockerPort;
@@ -70,5 +72,38 @@ export function standInExecutor(inFlight = 1): PruneExecutor {
     };
     await Promise.all(Array.from({ length: inFlight }, worker));
     return out;
+  };
+}
+
+/** The agent's own executor behind the benchmark's interface (its records are not kept). */
+export function realExecutor(): PruneExecutor {
+  return async (candidates, deps) => {
+    const idle = () => idleAnswer(deps.model(), deps.policy, deps.now());
+    const executor = createExecutor({
+      port: deps.port,
+      live: {
+        model: deps.model,
+        idle,
+        push: (input) => deps.loop.push(input),
+        settle: createSettle({ port: deps.port, queueDepth: deps.loop.queueDepth, idle }),
+      },
+      log: () => {},
+      now: deps.now,
+      readDisk: async () => ({ path: '/', ok: false, reason: 'not read in the benchmark' }),
+    });
+    const plan = { ...planPrune(deps.model(), deps.policy, deps.now()), candidates: [...candidates] };
+    const r = await executor.execute({
+      plan,
+      policy: deps.policy,
+      dryRun: false,
+      context: { trigger: 'now' },
+    });
+    return {
+      removed: r.removed.filter((x) => x.kind !== 'build-cache').length,
+      gone: r.alreadyGone.length,
+      skipped: r.skipped.length,
+      failed: 0,
+      ...(r.aborted && { aborted: r.aborted.reason }),
+    };
   };
 }
