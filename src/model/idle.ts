@@ -62,22 +62,29 @@ export function idleAnswer(model: Model, policy: IdlePolicy, now: number): IdleA
     else if (s.state === 'stuck')
       busy.push({ reason: 'service-stuck', ...base, failingTasks: s.failingTasks });
   }
-  const { pull, containerStart } = model.activity;
-  if (pull && now - pull.at < policy.quietPeriodMs) {
+  busy.push(...quietReasons(model.activity, policy.quietPeriodMs, now));
+  return { idle: busy.length === 0, busy };
+}
+
+/** The quiet period's busy reasons: a pull or a container start less than `quietPeriodMs` ago. */
+export function quietReasons(activity: Model['activity'], quietPeriodMs: number, now: number): BusyReason[] {
+  const busy: BusyReason[] = [];
+  const { pull, containerStart } = activity;
+  if (pull && now - pull.at < quietPeriodMs) {
     busy.push({
       reason: 'recent-pull',
       ref: pull.ref,
       at: iso(pull.at),
-      quietUntil: iso(pull.at + policy.quietPeriodMs),
+      quietUntil: iso(pull.at + quietPeriodMs),
     });
   }
-  if (containerStart && now - containerStart.at < policy.quietPeriodMs) {
+  if (containerStart && now - containerStart.at < quietPeriodMs) {
     busy.push({
       reason: 'recent-container-start',
       container: containerStart.name,
       at: iso(containerStart.at),
-      quietUntil: iso(containerStart.at + policy.quietPeriodMs),
+      quietUntil: iso(containerStart.at + quietPeriodMs),
     });
   }
-  return { idle: busy.length === 0, busy };
+  return busy;
 }

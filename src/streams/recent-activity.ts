@@ -1,9 +1,7 @@
 import type { DockerPort } from '../docker/port.js';
 import type { EngineEvent } from '../docker/types.js';
-import type { BusyReason } from '../model/idle.js';
+import { type BusyReason, quietReasons } from '../model/idle.js';
 import { replayEvents } from './replay.js';
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Quiet-period reasons from replayed events: the latest pull and container start, their engine times
@@ -27,22 +25,7 @@ export function activityBusy(
     )
       start = { at, name: e.attributes.name ?? e.actorId };
   }
-  const busy: BusyReason[] = [];
-  if (pull && now - pull.at < quietPeriodMs)
-    busy.push({
-      reason: 'recent-pull',
-      ref: pull.ref,
-      at: iso(pull.at),
-      quietUntil: iso(pull.at + quietPeriodMs),
-    });
-  if (start && now - start.at < quietPeriodMs)
-    busy.push({
-      reason: 'recent-container-start',
-      container: start.name,
-      at: iso(start.at),
-      quietUntil: iso(start.at + quietPeriodMs),
-    });
-  return busy;
+  return quietReasons({ ...(pull && { pull }), ...(start && { containerStart: start }) }, quietPeriodMs, now);
 }
 
 /**
