@@ -91,7 +91,9 @@ describe('live model against a real engine (issue 2)', { timeout: 300_000 }, () 
     assert.equal(t.agent.model()?.layers.get(shared), 1);
     // An external eviction is logged once its burst is quiet (BURST_QUIET_MS), to tell a plain delete
     // from an engine prune: wait for it, then make sure there is exactly one.
-    await waitFor(() => t.recordsOf('eviction').some((r) => r.image === b), 10_000, { message: 'eviction of b' });
+    await waitFor(() => t.recordsOf('eviction').some((r) => r.image === b), 10_000, {
+      message: 'eviction of b',
+    });
     const evictions = t.recordsOf('eviction').filter((r) => r.image === b);
     assert.equal(evictions.length, 1, 'one eviction record for the removed image');
     assert.equal(evictions[0]?.by, 'external');
