@@ -2,6 +2,7 @@ import type { ContainerInfo, EngineEvent, EngineSnapshot, ImageDetail } from '..
 import { setContainer, toEntry } from './containers.js';
 import { imageDeleted, imagePruned } from './eviction-events.js';
 import { BURST_QUIET_MS, evictionNote, recordEviction, settleEvictions, touchBurst } from './evictions.js';
+import { announceOwnRemoval, answerOwnRemoval } from './own-removals.js';
 import { dropImage, putImage, sameRefs, touchImage } from './images.js';
 import { resolvePull } from './pulls.js';
 import { safeSample } from './safe-sample.js';
@@ -77,11 +78,16 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
     case 'pull.resolved':
       notes.push(resolvePull(model, input.ref, input.image, now, policy));
       break;
-    case 'own-removal':
-      // A removal that did not happen (409, 404, error) must not mark a later external delete as ours.
-      if (input.cancel) model.ownRemovals.delete(input.id);
-      else model.ownRemovals.add(input.id);
+    case 'own-removal': {
+      if (input.answer === undefined) {
+        announceOwnRemoval(model, input.id);
+        break;
+      }
+      // Who removed it is known only now: an eviction seen before the answer waited for it.
+      const held = answerOwnRemoval(model, input.id, input.answer === 'removed');
+      if (held) recordEviction(model, held.note, held.atMs, now, notes);
       break;
+    }
     case 'evictions.settle':
       settleEvictions(model, now, input.final === true, notes, wants);
       break;

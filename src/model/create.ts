@@ -18,7 +18,7 @@ export function createModel(
     savedClocks,
     activity: {},
     pendingPulls: new Map(),
-    ownRemovals: new Set(),
+    ownRemovals: new Map(),
     evictionMemory: createEvictionMemory(),
     eventCounts: new Map(),
   };
