@@ -367,16 +367,18 @@ describe('prune under faults (issue 7: 7–10)', { timeout: 300_000 }, () => {
         const used = shuffle(pool).slice(0, 2);
         const usedIds = new Set(used.map((u) => u.id));
         const stack = `ci9-${i}`;
-        const delayMs = Math.round(Math.random() * 150);
+        // A random moment inside the run: during the Nth removal (of 6), a random few ms into it.
+        const atRemoval = 1 + Math.floor(Math.random() * 4);
+        const delayMs = Math.round(Math.random() * 30);
         const real = createDockerodePort(engine.dockerHost);
         const calls: Array<{ id: string; at: number; done?: number }> = [];
-        let deploy: Promise<{ requestedAt: number; createdAt: number }> | undefined;
+        let deploy: Promise<{ requestedAt: number; firstCreatedAt: number; createdAt: number }> | undefined;
         const port: DockerPort = {
           ...real,
           removeImage: async (id) => {
             const call: { id: string; at: number; done?: number } = { id, at: Date.now() };
             calls.push(call);
-            if (!deploy) {
+            if (!deploy && calls.length === atRemoval) {
               deploy = sleep(delayMs).then(() => deployRun(stack, used));
               deploy.catch(() => {}); // awaited below; a failure surfaces there
             }
@@ -389,8 +391,9 @@ describe('prune under faults (issue 7: 7–10)', { timeout: 300_000 }, () => {
         const n0 = t.records.length;
         const first = await prune();
         assert.equal(first.evaluation.decision.fire, true, JSON.stringify(first.evaluation.decision.reasons));
+        // A run that ended before that removal came (items skipped) is deployed now, after it.
+        deploy ??= deployRun(stack, used);
         const run = await deploy;
-        assert.ok(run, 'deployed');
         await engine.waitForStack(stack, 90_000);
         const errors = await taskErrors(stack);
         const noSuchImage = errors.filter((e) => /no such image/i.test(e));
@@ -432,13 +435,14 @@ describe('prune under faults (issue 7: 7–10)', { timeout: 300_000 }, () => {
           else assert.equal(await exists(engine, 'image', img.id), false, `${img.ref} removed`);
         }
         rows.push({
+          atRemoval,
           delayMs,
           landed: first.result?.outcome === 'aborted' ? 'mid-prune' : 'after it',
           removedFirst: ids(first.result?.removed).length,
           usedRemovedBeforeRun: ids(first.result?.removed).filter((id) => usedIds.has(id)).length,
           pulledAgainByRun: pulledAgain,
           deletesInFlightAtDeploy: inFlightAtCreate.length,
-          abortMsAfterCreate: aborted ? Date.parse(String(aborted.time)) - run.createdAt : undefined,
+          abortMsAfterCreate: aborted ? Date.parse(String(aborted.time)) - run.firstCreatedAt : undefined,
           abortReason: aborted?.reason,
           removedFollowUp: ids(followUp.result?.removed).length,
           noSuchImage: noSuchImage.length,
@@ -468,6 +472,7 @@ describe('prune under faults (issue 7: 7–10)', { timeout: 300_000 }, () => {
   /** A run: two swarm services of stack `stack` (labelled as `docker stack deploy` labels them), over the API. */
   async function deployRun(stack: string, images: Pulled[]) {
     const requestedAt = Date.now();
+    let firstCreatedAt = 0;
     for (const [k, img] of images.entries()) {
       const labels = { 'com.docker.stack.namespace': stack };
       const body = JSON.stringify({
@@ -478,8 +483,9 @@ describe('prune under faults (issue 7: 7–10)', { timeout: 300_000 }, () => {
       });
       const r = await engine.api('/v1.41/services/create', { method: 'POST', body });
       if (r.status !== 201) throw new Error(`service create: ${r.status} ${r.body}`);
+      firstCreatedAt ||= Date.now();
     }
-    return { requestedAt, createdAt: Date.now() };
+    return { requestedAt, firstCreatedAt, createdAt: Date.now() };
   }
 
   /** Every task error of the stack's services, failed and rejected tasks included. */
