@@ -64,6 +64,12 @@ export function standInExecutor(inFlight = 1): PruneExecutor {
         if (c.kind === 'image') deps.loop.push({ kind: 'own-removal', id: c.id });
         const result =
           c.kind === 'image' ? await deps.port.removeImage(c.id) : await deps.port.removeContainer(c.id);
+        if (c.kind === 'image')
+          deps.loop.push({
+            kind: 'own-removal',
+            id: c.id,
+            answer: result.kind === 'removed' ? 'removed' : 'not-removed',
+          });
         if (result.kind === 'removed') out.removed++;
         else if (result.kind === 'gone') out.gone++;
         else if (result.kind === 'conflict') out.skipped++;

@@ -86,6 +86,7 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
   let retry: (Window & { at: number }) | undefined;
   const lastBusy = new Map<number, string[]>();
   let floor: number | undefined;
+  const startedAt = scheduler.now();
 
   const timer = createWakeTimer(scheduler, () => consider());
   const arm = (at: number) => timer.wakeAt(at);
@@ -108,10 +109,16 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
     const missed = missedWindows(schedule, book.lastEvaluatedBoundary ?? floor, now);
     for (const w of missed) {
       const busy = lastBusy.get(w.boundary);
+      // Running, the runner wakes at every boundary and tries the window (busy or not): one it never saw
+      // open since it started was jumped over by the wall clock (or the host slept through it).
+      const idleReason =
+        w.boundary >= startedAt
+          ? 'window jumped over by the clock'
+          : 'window closed while the agent was not running';
       log({
         event: 'prune.skipped',
         level: 'warn',
-        reason: busy ? 'window closed while busy' : 'window closed while the agent was not running',
+        reason: busy ? 'window closed while busy' : idleReason,
         boundary: iso(w.boundary),
         windowClosesAt: iso(w.closesAt),
         ...(busy && { busy }),

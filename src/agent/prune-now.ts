@@ -3,11 +3,12 @@ import { filter, firstValueFrom, timeout } from 'rxjs';
 import type { Config } from '../config/options.js';
 import type { DockerPort } from '../docker/port.js';
 import { LayerwardenError } from '../errors.js';
-import { readDisk } from '../host/disk.js';
+import { readDisk as readDiskAt } from '../host/disk.js';
 import { logNote } from '../log/logger.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
 import { decisionNote, type Evaluation, evaluate } from '../prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../prune/executor.js';
+import type { DiskReading } from '../prune/gates.js';
 import type { AgentState } from '../state/state-file.js';
 import { recentActivity } from '../streams/recent-activity.js';
 import { startAgent } from './agent.js';
@@ -25,6 +26,8 @@ export interface PruneNowOptions {
   /** How long to wait for the first full list (default 60 s). */
   syncTimeoutMs?: number;
   now?: () => number;
+  /** The disk reading (default `statfs` of the path); tests feed it figures a real filesystem will not give. */
+  readDisk?: (path: string) => Promise<DiskReading>;
 }
 
 export interface PruneNowResult {
@@ -42,6 +45,7 @@ export interface PruneNowResult {
 export async function pruneNow(opts: PruneNowOptions): Promise<PruneNowResult> {
   const { port, logger, policy, settings } = opts;
   const now = opts.now ?? (() => Date.now());
+  const readDisk = opts.readDisk ?? readDiskAt;
   const log = (note: Parameters<typeof logNote>[1]) => logNote(logger, note);
   const agent = startAgent({ config: opts.config, port, logger, state: opts.state, policy });
   try {

@@ -1,7 +1,8 @@
 import { applyEvent } from './apply-event.js';
 import { applyContainers, applyImages, applySnapshot } from './snapshot.js';
 import { setContainer, toEntry } from './containers.js';
-import { BURST_QUIET_MS, settleEvictions } from './evictions.js';
+import { BURST_QUIET_MS, recordEviction, settleEvictions } from './evictions.js';
+import { announceOwnRemoval, answerOwnRemoval } from './own-removals.js';
 import { touchImage } from './images.js';
 import type { PullBudget } from './pull-budget.js';
 import { drainPulls, resolvePulls } from './pulls.js';
@@ -64,11 +65,16 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
     case 'pull.resolved':
       notes.push(...resolvePulls(model, input, pullContext(ctx)));
       break;
-    case 'own-removal':
-      // A removal that did not happen (409, 404, error) must not mark a later external delete as ours.
-      if (input.cancel) model.ownRemovals.delete(input.id);
-      else model.ownRemovals.add(input.id);
+    case 'own-removal': {
+      if (input.answer === undefined) {
+        announceOwnRemoval(model, input.id);
+        break;
+      }
+      // Who removed it is known only now: an eviction seen before the answer waited for it.
+      const held = answerOwnRemoval(model, input.id, input.answer === 'removed');
+      if (held) recordEviction(model, held.note, held.atMs, now, notes);
       break;
+    }
     case 'evictions.settle':
       settleEvictions(model, now, input.final === true, notes, wants);
       break;

@@ -24,7 +24,7 @@ export function createModel(
     pullWindows: new Map(),
     layerBytes: new Map(),
     serviceWatches: new Map(),
-    ownRemovals: new Set(),
+    ownRemovals: new Map(),
     evictionMemory: createEvictionMemory(),
     eventCounts: new Map(),
   };

@@ -4,6 +4,7 @@ import {
   type RememberedEviction,
   rememberEviction,
 } from './eviction-memory.js';
+import { holdUntilAnswered, takeUnanswered } from './own-removals.js';
 import { liveRuns, type RunPolicy } from './stacks.js';
 import type { ImageEntry, Model, Note, Want } from './types.js';
 
@@ -56,7 +57,7 @@ export function evictionNote(
   ctx: { policy: RunPolicy; atMs: number },
 ): EvictionNote {
   const { entry } = dropped;
-  const own = model.ownRemovals.delete(entry.id);
+  const own = model.ownRemovals.has(entry.id);
   const stacks = liveRuns(model, ctx.policy);
   const duringRun = stacks.length > 0;
   return {
@@ -81,6 +82,7 @@ export function evictionNote(
  * in the open burst until it is known whether an engine prune did it.
  */
 export function recordEviction(model: Model, note: EvictionNote, atMs: number, now: number, notes: Note[]) {
+  if (note.by === 'layerwarden' && holdUntilAnswered(model, note, atMs)) return;
   const memo: RememberedEviction = {
     image: note.image,
     at: note.at,
@@ -163,6 +165,7 @@ export function claimBurst(
 
 /** Logs a burst that went quiet with no prune event (or every held eviction, on stop). */
 export function settleEvictions(model: Model, now: number, final: boolean, notes: Note[], wants: Want[]) {
+  if (final) for (const h of takeUnanswered(model)) recordEviction(model, h.note, h.atMs, now, notes);
   const held = model.heldEvictions;
   if (!held) return;
   const quietFor = now - held.lastAt;

@@ -10,6 +10,7 @@ import type {
 } from '../docker/types.js';
 import type { EvictionMemory } from './eviction-memory.js';
 import type { HeldEvictions } from './evictions.js';
+import type { OwnRemoval } from './own-removals.js';
 
 /** The agent's own clocks for an image, in ms since the epoch (agent clock). Persisted in the state file. */
 export interface ImageClocks {
@@ -185,8 +186,8 @@ export interface Model {
   layerBytes: Map<string, number>;
   /** Create/update events of services the model has not listed yet, by service id. */
   serviceWatches: Map<string, ConvergeWatch>;
-  /** Image ids the agent's own executor is removing: their eviction is `by: layerwarden`. */
-  ownRemovals: Set<string>;
+  /** Images the agent's own executor is removing, until its DELETE answered (model/own-removals.ts). */
+  ownRemovals: Map<string, OwnRemoval>;
   /** External evictions waiting to learn their activity (a `prune` event may close their burst). */
   heldEvictions?: HeldEvictions;
   /** Recent evictions by image id, repo:tag and repo@digest, to link a later cold re-pull to its cause. */
@@ -217,8 +218,11 @@ export type ModelInput =
       upTo?: number;
       error?: string;
     }
-  /** The executor is about to delete this image (its eviction is `by: layerwarden`); `cancel` when it did not. */
-  | { kind: 'own-removal'; id: string; cancel?: boolean }
+  /**
+   * The executor is about to delete this image (no `answer`), then what its DELETE answered: `removed`
+   * (the eviction is `by: layerwarden`) or `not-removed` (404, 409, error: an eviction seen is someone else's).
+   */
+  | { kind: 'own-removal'; id: string; answer?: 'removed' | 'not-removed' }
   /** Time to close the held evictions' burst (asked for by a `settle-evictions` want; `final` on stop). */
   | { kind: 'evictions.settle'; final?: boolean }
   | { kind: 'stream.up'; attempt: number }

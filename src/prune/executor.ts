@@ -123,8 +123,13 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
     }
     if (candidate.kind === 'image') live.push({ kind: 'own-removal', id: candidate.id });
     const verdict = await removeItem(deps.port, candidate, bytes);
-    if (candidate.kind === 'image' && verdict.kind !== 'removed')
-      live.push({ kind: 'own-removal', id: candidate.id, cancel: true });
+    // Only the answer says whose the eviction is: a DELETE that lost a race to someone else's gets 404.
+    if (candidate.kind === 'image')
+      live.push({
+        kind: 'own-removal',
+        id: candidate.id,
+        answer: verdict.kind === 'removed' ? 'removed' : 'not-removed',
+      });
     if (!record(verdict, item)) break;
   }
 

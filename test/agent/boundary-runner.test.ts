@@ -214,6 +214,55 @@ describe('boundary runner', () => {
     await runner.stop();
   });
 
+  it('jumps forward over two boundaries: one catch-up, for the latest; the one jumped over is reported', async () => {
+    const s = setup({
+      start: '2025-06-02T12:00:00Z',
+      state: { lastEvaluatedBoundary: at('2025-06-02T00:00:00Z') },
+      mode: 'dry-run',
+    });
+    const runner = s.start();
+    await s.tick('2025-06-02T12:10:00Z');
+    s.clock.t = at('2025-06-04T01:00:00Z'); // NTP steps the clock forward by a day and a half
+    await s.tick('2025-06-04T01:00:01Z');
+    await s.tick('2025-06-04T02:00:00Z');
+    const decisions = s.named('prune.decision');
+    assert.deepEqual(
+      decisions.map((d) => d.boundary),
+      ['2025-06-04T00:00:00.000Z'],
+    );
+    assert.deepEqual(
+      s.named('prune.skipped').map((n) => `${n.boundary} ${n.reason}`),
+      ['2025-06-03T00:00:00.000Z window jumped over by the clock'],
+    );
+    await runner.stop();
+  });
+
+  it('killed at 23:59:59, restarted at 00:00:01: nothing before the model is in sync, then one evaluation', async () => {
+    const s = setup({
+      start: '2025-06-01T23:59:50Z',
+      state: { lastEvaluatedBoundary: at('2025-06-01T00:00:00Z') },
+    });
+    const first = s.start();
+    await s.tick('2025-06-01T23:59:59Z');
+    await first.stop(); // kill -9: nothing more from it
+    assert.equal(s.named('prune.decision').length, 0);
+    s.model.sync = { inSync: false, connected: true, reason: 'listing after connect' };
+    await s.clock.advanceTo(at('2025-06-02T00:00:01Z'));
+    const second = s.start();
+    await s.tick('2025-06-02T00:00:02Z');
+    assert.equal(s.named('prune.decision').length, 0, 'not before the first list');
+    s.model.sync = { inSync: true, connected: true };
+    await s.tick('2025-06-02T00:00:03Z');
+    await s.tick('2025-06-02T00:30:00Z');
+    await s.clock.advanceTo(at('2025-06-02T05:00:00Z'));
+    const decisions = s.named('prune.decision');
+    assert.deepEqual(
+      decisions.map((d) => d.boundary),
+      ['2025-06-02T00:00:00.000Z'],
+    );
+    await second.stop();
+  });
+
   for (const [tz, day, cron] of [
     ['Europe/Berlin', '2025-10-26', '30 2 * * *'],
     ['America/New_York', '2025-11-02', '30 1 * * *'],

@@ -3,12 +3,14 @@
  * its ticks and its log records (pino into an array) are all readable by the test.
  */
 import { randomBytes } from 'node:crypto';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { type RunningAgent, startAgent } from '../../src/agent/agent.js';
 import { idlePolicy } from '../../src/cli/shared.js';
+import type { Config } from '../../src/config/options.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { createDockerodePort } from '../../src/docker/dockerode-port.js';
 import type { EngineEvent } from '../../src/docker/types.js';
+import type { IdlePolicy } from '../../src/model/idle.js';
 import { type AgentState, emptyState } from '../../src/state/state-file.js';
 import type { ModelLoopOptions } from '../../src/streams/model-loop.js';
 import { type Engine, waitFor } from './harness.js';
@@ -17,6 +19,10 @@ export type LogRecord = Record<string, unknown> & { event?: string; level: strin
 
 export interface TestAgent {
   agent: RunningAgent;
+  /** The agent's logger (records land in `records`), its configuration and idle policy. */
+  logger: Logger;
+  config: Config;
+  policy: IdlePolicy;
   records: LogRecord[];
   /** Every engine event the model applied, with the wall-clock time it was applied. */
   events: Array<{ at: number; event: EngineEvent }>;
@@ -56,12 +62,13 @@ export function startTestAgent(opts: TestAgentOptions): TestAgent {
     },
     {},
   );
+  const policy = idlePolicy(config);
   const agent = startAgent({
     config,
     port: createDockerodePort(opts.dockerHost),
     logger,
     state: opts.state ?? emptyState(),
-    policy: idlePolicy(config),
+    policy,
     ...(opts.stream && { stream: opts.stream }),
   });
   const events: TestAgent['events'] = [];
@@ -73,6 +80,9 @@ export function startTestAgent(opts: TestAgentOptions): TestAgent {
     waitFor(() => records.find(pred), timeoutMs, { intervalMs: 50, message });
   return {
     agent,
+    logger,
+    config,
+    policy,
     records,
     events,
     recordsOf,

@@ -204,9 +204,10 @@ describe('eviction audit on a private engine', { timeout: 600_000 }, () => {
     assert.equal(link.pruneAt, pruneOf(evictionsOf('c')[0]).at);
   });
 
-  it("the agent's own removal (announced with own-removal, as the executor does) is by layerwarden", async () => {
+  it("the agent's own removal (announced with own-removal and answered, as the executor does) is by layerwarden", async () => {
     agent?.loop.push({ kind: 'own-removal', id: id.c });
     assert.deepEqual(await port.removeImage(id.c), { kind: 'removed' });
+    agent?.loop.push({ kind: 'own-removal', id: id.c, answer: 'removed' });
     const [own] = await waitRecord(
       'own eviction of c',
       (r) => r.event === 'eviction' && r.by === 'layerwarden',

@@ -28,6 +28,8 @@ export class FaultProxy {
   byteByByte = false;
   /** Events connections opened since the proxy started. */
   eventsOpened = 0;
+  /** Every request that passed, as `METHOD /path?query` (a test can prove what was never sent). */
+  readonly requests: string[] = [];
   private readonly conns = new Set<EventsConn>();
   private readonly server: http.Server;
 
@@ -57,6 +59,7 @@ export class FaultProxy {
   }
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse) {
+    this.requests.push(`${req.method} ${req.url}`);
     const isEvents = /^\/(v[\d.]+\/)?events(\?|$)/.test(req.url ?? '');
     if (isEvents && this.refuseEvents) {
       req.socket.destroy();

@@ -137,6 +137,7 @@ export function syntheticNotes(): Note[] {
   // The agent's own removal, then engine prunes of containers and build cache.
   step({ kind: 'own-removal', id: 'sha256:x' }, T0 + 30_000);
   step(ev('image', 'delete', 'sha256:x', T0 + 30_005), T0 + 30_005);
+  step({ kind: 'own-removal', id: 'sha256:x', answer: 'removed' }, T0 + 30_006);
   step(ev('container', 'prune', '', T0 + 31_000, { reclaimed: '2048' }), T0 + 31_000);
   step(ev('builder', 'prune', '', T0 + 32_000, { reclaimed: '4096' }), T0 + 32_000);
   step({ kind: 'evictions.settle' }, T0 + 40_000);

@@ -119,6 +119,7 @@ describe('apply: events', () => {
     const notes = run(model, [
       [T0, { kind: 'own-removal', id: 'sha256:a' }],
       [T0 + 1, { kind: 'event', event: event('image', 'delete', 'sha256:a') }],
+      [T0 + 2, { kind: 'own-removal', id: 'sha256:a', answer: 'removed' }],
     ]);
     assert.equal(notes.find((n) => n.event === 'eviction')?.by, 'layerwarden');
     assert.equal(model.ownRemovals.size, 0);

@@ -119,11 +119,13 @@ describe('what counts as an eviction', () => {
     assert.deepEqual(evictions(done.notes)[0]?.refs, ['app:2', 'app:1', 'app@sha256:d1']);
   });
 
-  it("the executor's own removal is logged at once, by layerwarden, at info even during a run", () => {
+  it("the executor's own removal is logged when its DELETE answers, by layerwarden, at info even during a run", () => {
     const model = modelWith([image('sha256:x', [])]);
     model.liveStacks.set('ci-1', { kind: 'swarm', since: 0 });
     step(model, { kind: 'own-removal', id: 'sha256:x' }, 10);
-    const s = ev(model, event('image', 'delete', 'sha256:x', 20));
+    const seen = ev(model, event('image', 'delete', 'sha256:x', 20));
+    assert.deepEqual(evictions(seen.notes), [], 'whose it is waits for the answer');
+    const s = step(model, { kind: 'own-removal', id: 'sha256:x', answer: 'removed' }, 21);
     const [note] = evictions(s.notes);
     assert.equal(note?.by, 'layerwarden');
     assert.equal(note?.activity, 'delete');
@@ -132,6 +134,45 @@ describe('what counts as an eviction', () => {
     assert.equal(note?.level, 'info');
     assert.equal(model.ownRemovals.size, 0);
     assert.equal(model.heldEvictions, undefined);
+  });
+
+  it('an answer that comes before the event: the eviction is logged at the event, by layerwarden', () => {
+    const model = modelWith([image('sha256:x', [])]);
+    step(model, { kind: 'own-removal', id: 'sha256:x' }, 10);
+    assert.deepEqual(
+      evictions(step(model, { kind: 'own-removal', id: 'sha256:x', answer: 'removed' }, 11).notes),
+      [],
+    );
+    const [note] = evictions(ev(model, event('image', 'delete', 'sha256:x', 12)).notes);
+    assert.equal(note?.by, 'layerwarden');
+    assert.equal(model.ownRemovals.size, 0);
+  });
+
+  it('someone else removed it between our announcement and our DELETE (404): external, held in the burst', () => {
+    const model = modelWith([image('sha256:x', [])]);
+    model.liveStacks.set('ci-1', { kind: 'swarm', since: 0 });
+    step(model, { kind: 'own-removal', id: 'sha256:x' }, 10);
+    ev(model, event('image', 'delete', 'sha256:x', 20));
+    const answered = step(model, { kind: 'own-removal', id: 'sha256:x', answer: 'not-removed' }, 30);
+    assert.deepEqual(evictions(answered.notes), [], 'held with the external burst');
+    const [note] = evictions(step(model, { kind: 'evictions.settle' }, 30 + BURST_QUIET_MS).notes);
+    assert.equal(note?.by, 'external');
+    assert.equal(note?.activity, 'delete');
+    assert.equal(note?.level, 'warn', 'external during a run');
+    assert.equal(model.ownRemovals.size, 0);
+  });
+
+  it('an unanswered removal is logged on stop as the agent’s; a 409 leaves nothing behind', () => {
+    const model = modelWith([image('sha256:x', []), image('sha256:y', [])]);
+    step(model, { kind: 'own-removal', id: 'sha256:x' }, 10);
+    ev(model, event('image', 'delete', 'sha256:x', 20));
+    step(model, { kind: 'own-removal', id: 'sha256:y' }, 30);
+    step(model, { kind: 'own-removal', id: 'sha256:y', answer: 'not-removed' }, 31);
+    assert.equal(model.ownRemovals.size, 1);
+    const [note] = evictions(step(model, { kind: 'evictions.settle', final: true }, 40).notes);
+    assert.equal(note?.by, 'layerwarden');
+    assert.equal(note?.image, 'sha256:x');
+    assert.equal(model.ownRemovals.size, 0);
   });
 
   it('a settle before the burst is quiet asks again for the rest of the wait', () => {

@@ -74,10 +74,10 @@ describe('executor', () => {
     const done = notes.at(-1);
     assert.equal(done?.removed, 4);
     assert.equal(done?.reclaimedBytes, 6096);
-    // Each image removal was announced to the loop first, so its eviction says `by: layerwarden`.
+    // Each image removal was announced to the loop first, then its answer: the eviction is the agent's.
     assert.deepEqual(
-      live.pushed.map((p) => (p.kind === 'own-removal' ? p.id : p.kind)),
-      ['sha256:older', 'sha256:old'],
+      live.pushed.map((p) => (p.kind === 'own-removal' ? `${p.id} ${p.answer ?? 'announced'}` : p.kind)),
+      ['sha256:older announced', 'sha256:older removed', 'sha256:old announced', 'sha256:old removed'],
     );
   });
 
