@@ -4,7 +4,7 @@
  * depends on src/. Every engine started is stopped by `stop()`, else at process exit, else by
  * scripts/with-engine.sh.
  */
-import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessByStdio, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
 
 export const ENGINE_SCRIPT =
   process.env.LW_ENGINE_SCRIPT ??
@@ -348,8 +349,21 @@ export class Engine {
 
   /** BuildKit through the API: the CLI would need the buildx plugin; RUN needs networkmode=none. */
   private buildKit(ctx: string, ref: string): Promise<string> {
+    const tar = spawn('tar', ['-C', ctx, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    return this.buildKitTar(tar, ref);
+  }
+
+  /**
+   * POSTs a build context (the stdout of a running `tar`) to `/build?version=2` with no network;
+   * `params` adds query parameters (e.g. `buildargs`). Resolves with the image id.
+   */
+  buildKitTar(
+    tar: ChildProcessByStdio<null, Readable, null>,
+    ref: string,
+    params: Record<string, string> = {},
+  ): Promise<string> {
     return new Promise((resolve, reject) => {
-      const q = new URLSearchParams({ version: '2', t: ref, networkmode: 'none', rm: '1' });
+      const q = new URLSearchParams({ version: '2', t: ref, networkmode: 'none', rm: '1', ...params });
       const req = http.request(
         {
           socketPath: this.socketPath,
@@ -377,7 +391,6 @@ export class Engine {
         },
       );
       req.on('error', reject);
-      const tar = spawn('tar', ['-C', ctx, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
       tar.on('error', reject);
       tar.stdout.pipe(req);
     });

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmod, copyFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,53 +66,18 @@ async function importTar(engine: Engine, dir: string, ref: string, changes: stri
 }
 
 /** `docker build` of the project's Dockerfile through BuildKit (the CLI here has no buildx). */
-function buildAgentImage(engine: Engine): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const q = new URLSearchParams({
-      version: '2',
-      t: AGENT_IMAGE,
-      networkmode: 'none',
-      rm: '1',
-      buildargs: JSON.stringify({ NODE_IMAGE, APP_FILES }),
-    });
-    const req = http.request(
-      {
-        socketPath: engine.socketPath,
-        path: `/v1.41/build?${q}`,
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-tar' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => {
-          text += c.toString();
-        });
-        res.on('end', () => {
-          const failed = text
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as { error?: string })
-            .find((m) => m.error);
-          if (res.statusCode !== 200 || failed)
-            reject(new Error(`build: ${res.statusCode} ${failed?.error ?? text.slice(-300)}`));
-          else resolve();
-        });
-      },
-    );
-    req.on('error', reject);
-    const files = [
-      'Dockerfile',
-      '.dockerignore',
-      'package.json',
-      'package-lock.json',
-      'tsconfig.json',
-      'tsconfig.build.json',
-      'src',
-    ];
-    const tar = spawn('tar', ['-C', ROOT, '-cf', '-', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
-    tar.on('error', reject);
-    tar.stdout.pipe(req);
-  });
+async function buildAgentImage(engine: Engine): Promise<void> {
+  const files = [
+    'Dockerfile',
+    '.dockerignore',
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'src',
+  ];
+  const tar = spawn('tar', ['-C', ROOT, '-cf', '-', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await engine.buildKitTar(tar, AGENT_IMAGE, { buildargs: JSON.stringify({ NODE_IMAGE, APP_FILES }) });
 }
 
 type Rec = { event?: string; [k: string]: unknown };
