@@ -292,9 +292,14 @@ describe('prune under faults (issue 7: 7–10)', { timeout: 300_000 }, () => {
       .filter((x): x is string => d.includes(x ?? ''));
     for (const id of d) assert.equal(await exists(engine, 'image', id), false, `${id} gone`);
     const res2 = r2.result;
-    const accounted = [...ids(res2?.removed), ...ids(res2?.alreadyGone)];
-    assert.deepEqual(new Set(accounted), new Set(d), 'each candidate removed by us or found gone');
-    assert.equal(accounted.length, d.length);
+    // Which of our buckets a candidate lands in races the engine's own prune (removed, found gone, or
+    // skipped when the engine answered otherwise; an abandoned run leaves the rest to the next one).
+    // What must hold: none counted twice, and a run that finished said something of every candidate.
+    const accounted = [...ids(res2?.removed), ...ids(res2?.alreadyGone), ...ids(res2?.skipped)];
+    assert.equal(new Set(accounted).size, accounted.length, 'no candidate accounted twice');
+    for (const id of accounted) assert.ok(d.includes(id), `${id} is one of the candidates`);
+    if (res2?.outcome === 'done')
+      assert.deepEqual(new Set(accounted), new Set(d), 'a finished run accounts for each candidate');
     // On 20.10 a DELETE is not refused while the engine prunes (only a second prune is): measured.
     const refusedPruneRunning = Object.values(answers2).filter((a) => /prune operation/.test(a)).length;
     assert.equal(res2?.outcome, refusedPruneRunning ? 'aborted' : 'done');
