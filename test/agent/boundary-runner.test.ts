@@ -1,50 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setImmediate as turn } from 'node:timers/promises';
-import { type SchedulerLike, Subject, Subscription } from 'rxjs';
+import { type SchedulerLike, Subject } from 'rxjs';
 import { type BoundaryRunnerOptions, startBoundaryRunner } from '../../src/agent/boundary-runner.js';
 import { apply } from '../../src/model/apply.js';
 import type { Model, Note } from '../../src/model/types.js';
 import { parseSchedule } from '../../src/prune/schedule.js';
 import type { AgentState } from '../../src/state/state-file.js';
 import type { Tick } from '../../src/streams/model-loop.js';
+import { ManualScheduler, settle } from './manual-scheduler.js';
 import { fakePort, H, image, modelOf, POLICY, resnapshot, service, type World } from '../prune/world.js';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/** A scheduler whose clock the test moves; timers run in order, with the promises they start in between. */
-class ManualScheduler {
-  scheduled = 0;
-  private timers: Array<{ at: number; run: () => void; seq: number }> = [];
-  constructor(public t: number) {}
-  now = () => this.t;
-  schedule(work: (state?: unknown) => void, delay = 0, state?: unknown): Subscription {
-    this.scheduled++;
-    const timer = { at: this.t + delay, run: () => work(state), seq: this.scheduled };
-    this.timers.push(timer);
-    return new Subscription(() => {
-      this.timers = this.timers.filter((x) => x !== timer);
-    });
-  }
-  /** Moves the clock to `to`, firing due timers on the way (a jump back fires nothing). */
-  async advanceTo(to: number): Promise<void> {
-    for (;;) {
-      const next = this.timers.filter((x) => x.at <= to).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-      if (!next) break;
-      this.timers = this.timers.filter((x) => x !== next);
-      this.t = Math.max(this.t, next.at);
-      next.run();
-      await settle();
-    }
-    this.t = to;
-    await settle();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 30; i++) await turn();
-}
 
 const busyWorld = (w: World): World => ({ ...w, services: [service('ci-1', 'app:1', 1, 0)] });
 const oldImages: World = { images: [image('a'), image('b')] };

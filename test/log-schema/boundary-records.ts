@@ -5,12 +5,10 @@
  * after the engine's own prune) or not (disk low, disk unknown, 51+ candidates), a retry whose window
  * closes first, and an evaluation that throws.
  */
-import { setImmediate as turn } from 'node:timers/promises';
-import { type SchedulerLike, Subject, Subscription } from 'rxjs';
+import { type SchedulerLike, Subject } from 'rxjs';
 import { type BoundaryRunnerOptions, startBoundaryRunner } from '../../src/agent/boundary-runner.js';
 import { logNote } from '../../src/log/logger.js';
 import { apply } from '../../src/model/apply.js';
-import type { DiskReading } from '../../src/prune/gates.js';
 import { parseSchedule } from '../../src/prune/schedule.js';
 import type { AgentState } from '../../src/state/state-file.js';
 import type { Tick } from '../../src/streams/model-loop.js';
@@ -25,48 +23,13 @@ import {
   resnapshot,
   service,
   type World,
+  diskAt,
 } from '../prune/world.js';
+import { ManualScheduler, settle } from '../agent/manual-scheduler.js';
 
 const at = (iso: string) => Date.parse(iso);
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 30; i++) await turn();
-}
-
-/** A scheduler on a clock this file moves; timers run in order, the promises they start in between. */
-class ManualScheduler {
-  private timers: Array<{ at: number; run: () => void }> = [];
-  constructor(public t: number) {}
-  now = () => this.t;
-  schedule(work: (state?: unknown) => void, delay = 0, state?: unknown): Subscription {
-    const timer = { at: this.t + delay, run: () => work(state) };
-    this.timers.push(timer);
-    return new Subscription(() => {
-      this.timers = this.timers.filter((x) => x !== timer);
-    });
-  }
-  async advanceTo(to: number): Promise<void> {
-    for (;;) {
-      const next = this.timers.filter((x) => x.at <= to).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      this.timers = this.timers.filter((x) => x !== next);
-      this.t = Math.max(this.t, next.at);
-      next.run();
-      await settle();
-    }
-    this.t = to;
-    await settle();
-  }
-}
-
-const disk = (usedPercent: number): DiskReading => ({
-  path: '/var/lib/docker',
-  ok: true,
-  usedPercent,
-  usedBytes: usedPercent * 1e9,
-  totalBytes: 100e9,
-  freeBytes: (100 - usedPercent) * 1e9,
-});
+const disk = diskAt;
 const oldImages: World = { images: [image('a'), image('b')] };
 const busy = (w: World): World => ({ ...w, services: [service('ci-1', 'app:1', 1, 0)] });
 

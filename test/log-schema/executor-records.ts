@@ -19,18 +19,12 @@ import {
   resnapshot,
   service,
   type World,
+  diskAt,
 } from '../prune/world.js';
 
 const NOW = Date.parse('2025-06-02T01:00:00Z');
 const policy = { minAgeMs: 24 * H };
-const disk = (usedPercent: number): DiskReading => ({
-  path: '/var/lib/docker',
-  ok: true,
-  usedPercent,
-  usedBytes: usedPercent * 1e9,
-  totalBytes: 100e9,
-  freeBytes: (100 - usedPercent) * 1e9,
-});
+const disk = diskAt;
 
 /** Old digest-only images, one tagged base, and a container of the base stopped 30 h ago. */
 const world = (): World => ({

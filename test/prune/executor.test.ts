@@ -2,20 +2,23 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Note } from '../../src/model/types.js';
 import { createExecutor, type ExecuteRequest } from '../../src/prune/executor.js';
-import type { DiskReading } from '../../src/prune/gates.js';
 import { planPrune } from '../../src/prune/plan.js';
-import { container, fakePort, H, image, liveOf, modelOf, resnapshot, service, type World } from './world.js';
+import {
+  container,
+  fakePort,
+  H,
+  image,
+  liveOf,
+  modelOf,
+  resnapshot,
+  service,
+  type World,
+  diskAt,
+} from './world.js';
 
 const NOW = Date.parse('2025-06-02T01:00:00Z');
 const policy = { minAgeMs: 24 * H };
-const disk = (usedPercent: number): DiskReading => ({
-  path: '/var/lib/docker',
-  ok: true,
-  usedPercent,
-  usedBytes: 0,
-  totalBytes: 0,
-  freeBytes: 0,
-});
+const disk = diskAt;
 
 /** Two old digest-only images (40 h and 30 h untouched) and a container stopped 30 h ago. */
 const world = (): World => ({

@@ -13,8 +13,19 @@ import { createModel } from '../../src/model/create.js';
 import { type IdlePolicy, idleAnswer } from '../../src/model/idle.js';
 import type { ImageClocks, Model, ModelInput } from '../../src/model/types.js';
 import type { LiveView } from '../../src/prune/executor.js';
+import type { DiskReading } from '../../src/prune/gates.js';
 
 export const H = 3600_000;
+
+/** A readable disk at `usedPercent` of 100 GB. */
+export const diskAt = (usedPercent: number): DiskReading => ({
+  path: '/var/lib/docker',
+  ok: true,
+  usedPercent,
+  usedBytes: usedPercent * 1e9,
+  totalBytes: 100e9,
+  freeBytes: (100 - usedPercent) * 1e9,
+});
 export const POLICY: IdlePolicy = { runStack: /.*/, quietPeriodMs: 0 };
 
 export interface World {
