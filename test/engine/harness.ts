@@ -459,18 +459,31 @@ export class Engine {
     );
   }
 
-  /** `docker stack rm`, then waits until its services, containers and networks are gone. */
+  /**
+   * `docker stack rm`, then waits until its services, containers and networks are gone.
+   * The CLI removes the stack's networks right after its services, while their tasks may still be
+   * shutting down; the manager then refuses ("network … is in use by task") and the CLI exits 1.
+   * That one refusal is expected: `stack rm` is idempotent, so it is issued again until the
+   * networks go too. Any other failure throws.
+   */
   async removeStack(name: string, timeoutMs = 120_000): Promise<void> {
-    await this.dockerOk(['stack', 'rm', name]);
+    const stackRm = async (): Promise<void> => {
+      const r = await this.docker(['stack', 'rm', name]);
+      if (r.code !== 0 && !/is in use by task/.test(r.stderr)) {
+        throw new Error(`docker stack rm ${name} exited ${r.code}: ${r.stderr.trim()}`);
+      }
+    };
+    await stackRm();
     const label = `label=com.docker.stack.namespace=${name}`;
     await waitFor(
       async () => {
-        const left = await Promise.all([
+        const [services, containers, networks] = await Promise.all([
           this.dockerOk(['service', 'ls', '-q', '--filter', label]),
           this.dockerOk(['ps', '-aq', '--filter', label]),
           this.dockerOk(['network', 'ls', '-q', '--filter', label]),
         ]);
-        return left.every((s) => s === '');
+        if (services === '' && containers === '' && networks !== '') await stackRm();
+        return services === '' && containers === '' && networks === '';
       },
       timeoutMs,
       { intervalMs: 250, message: `stack ${name} removed` },
