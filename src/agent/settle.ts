@@ -1,6 +1,7 @@
 import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
 import type { DockerPort } from '../docker/port.js';
 import type { IdleAnswer } from '../model/idle.js';
+import type { SettleHint } from '../prune/execute-types.js';
 
 export interface SettleOptions {
   port: DockerPort;
@@ -15,22 +16,26 @@ export interface SettleOptions {
  * A barrier before each removal: a round trip to the engine (an event it published before answering has
  * had time to reach our events socket), a turn of the event loop (so the socket's data is applied), then
  * the refreshes those events asked for (a `service create` becomes busy only once the service list is in).
- * It gives up early once the host is busy anyway. What it cannot close: an event the engine has not
- * published yet when it answers the ping — a deploy that starts during the removal itself.
+ * The round trip is a ping, unless the caller says the engine has just answered one of its requests (the
+ * previous removal): that answer bounds what we may have missed exactly as a ping's would, one round trip
+ * sooner. It gives up early once the host is busy anyway. What it cannot close: an event the engine has
+ * not published yet when it answers — a deploy that starts during the removal itself.
  */
 export function createSettle(
   opts: SettleOptions,
-): () => Promise<{ ok: true } | { ok: false; reason: string }> {
+): (hint?: SettleHint) => Promise<{ ok: true } | { ok: false; reason: string }> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const pollMs = opts.pollMs ?? 20;
-  return async () => {
-    try {
-      await opts.port.ping(5_000);
-    } catch (err) {
-      return {
-        ok: false,
-        reason: `engine not answering: ${err instanceof Error ? err.message : String(err)}`,
-      };
+  return async (hint) => {
+    if (!hint?.engineJustAnswered) {
+      try {
+        await opts.port.ping(5_000);
+      } catch (err) {
+        return {
+          ok: false,
+          reason: `engine not answering: ${err instanceof Error ? err.message : String(err)}`,
+        };
+      }
     }
     await tick();
     const deadline = performance.now() + timeoutMs;

@@ -11,8 +11,16 @@ export interface LiveView {
   idle(): IdleAnswer | undefined;
   /** Feeds the model loop (the executor announces its own image removals). */
   push(input: ModelInput): void;
-  /** Resolves once the model has applied what the engine has said so far, as far as can be known. */
-  settle(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  /**
+   * Resolves once the model has applied what the engine has said so far, as far as can be known.
+   * `engineJustAnswered`: the engine answered a request of ours and nothing but local work has happened
+   * since, so that answer already is the round trip the barrier needs.
+   */
+  settle(opts?: SettleHint): Promise<{ ok: true } | { ok: false; reason: string }>;
+}
+
+export interface SettleHint {
+  engineJustAnswered?: boolean;
 }
 
 export interface ExecutorDeps {

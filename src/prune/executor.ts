@@ -55,8 +55,12 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
       log({ event: 'prune.aborted', level: 'warn', ...ctx, ...aborted, removedSoFar: result.removed.length });
     }
   };
+  // The engine's answer to the previous removal is a round trip as good as the settle barrier's ping:
+  // an event it published before answering has had the same time to reach our socket. Only a real
+  // answer counts (a refused connection or a timeout is none); the first removal pings.
+  let engineJustAnswered = false;
   const settled = async (): Promise<boolean> => {
-    const gate = await guard(deps, req);
+    const gate = await guard(deps, req, { engineJustAnswered });
     if (gate.ok) return true;
     if (gate.lowWater) {
       log({ event: 'prune.low-water', ...ctx, low: req.diskLowPercent, ...gate.disk });
@@ -123,6 +127,7 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
     }
     if (candidate.kind === 'image') live.push({ kind: 'own-removal', id: candidate.id });
     const verdict = await removeItem(deps.port, candidate, bytes);
+    engineJustAnswered = verdict.kind !== 'failed' || verdict.status !== undefined;
     // Only the answer says whose the eviction is: a DELETE that lost a race to someone else's gets 404.
     if (candidate.kind === 'image')
       live.push({

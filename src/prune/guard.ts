@@ -1,4 +1,4 @@
-import type { Aborted, ExecuteRequest, ExecutorDeps } from './execute-types.js';
+import type { Aborted, ExecuteRequest, ExecutorDeps, SettleHint } from './execute-types.js';
 import { belowLowWater, busyText } from './gates.js';
 
 export type Guard =
@@ -7,9 +7,9 @@ export type Guard =
   | { ok: false; lowWater?: false; aborted: Aborted };
 
 /** Before every removal: the model settled, the host still idle, the disk still above low-water. */
-export async function guard(deps: ExecutorDeps, req: ExecuteRequest): Promise<Guard> {
+export async function guard(deps: ExecutorDeps, req: ExecuteRequest, hint: SettleHint): Promise<Guard> {
   if (req.stopRequested?.()) return { ok: false, aborted: { reason: 'agent stopping', retryable: false } };
-  const settle = await deps.live.settle();
+  const settle = await deps.live.settle(hint);
   if (!settle.ok) return { ok: false, aborted: { reason: settle.reason, retryable: false } };
   const idle = deps.live.idle();
   if (!idle?.idle) {

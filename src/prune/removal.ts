@@ -9,6 +9,7 @@ export type RemovalVerdict =
   | { kind: 'gone' }
   | { kind: 'in-use'; detail: string }
   | { kind: 'engine-prune-running'; detail: string }
+  /** `status` is set when the engine answered (an HTTP error), absent when it did not answer at all. */
   | { kind: 'failed'; detail: string; status?: number };
 
 /** What the engine says while one of its own prunes holds the lock (ENGINE-FACTS 15). */
@@ -67,7 +68,12 @@ export async function removeItem(
         : await port.removeContainer(candidate.id);
     return verdictOf(outcome, bytes);
   } catch (err) {
-    return { kind: 'failed', detail: err instanceof Error ? err.message : String(err) };
+    const status = (err as { statusCode?: unknown }).statusCode;
+    return {
+      kind: 'failed',
+      detail: err instanceof Error ? err.message : String(err),
+      ...(typeof status === 'number' && { status }),
+    };
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createSettle } from '../../src/agent/settle.js';
 import type { Note } from '../../src/model/types.js';
 import { createExecutor, type ExecuteRequest } from '../../src/prune/executor.js';
 import { planPrune } from '../../src/prune/plan.js';
@@ -191,6 +192,32 @@ describe('executor', () => {
     assert.equal(refused.outcome, 'refused');
     assert.equal(port.calls.filter((c) => c === 'container c-done').length, 1);
     assert.ok(notes.some((n) => n.event === 'prune.refused'));
+  });
+
+  it("pings before the first removal only: each later barrier uses the engine's answer to the previous one", async () => {
+    const { port, executor, request, live } = setup();
+    let pings = 0;
+    port.ping = async () => {
+      pings += 1;
+    };
+    const answers: string[] = [];
+    const settle = createSettle({ port, queueDepth: () => 0, idle: live.idle });
+    live.settle = (hint) => {
+      answers.push(`${port.calls.length}:${pings}`);
+      return settle(hint);
+    };
+    // The second removal gets no answer at all: the barrier before the third must ping again.
+    port.outcomes.set('sha256:older', new Error('socket hang up'));
+    await executor.execute(request());
+    assert.deepEqual(port.calls, [
+      'container c-done',
+      'image sha256:older',
+      'image sha256:old',
+      'build-cache 24h',
+    ]);
+    assert.equal(pings, 2);
+    // Calls made : pings made, as each barrier began (the build cache's barrier comes after sha256:old).
+    assert.deepEqual(answers, ['0:0', '1:1', '2:1', '3:2']);
   });
 
   it('aborts when the model does not settle', async () => {
