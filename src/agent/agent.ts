@@ -21,6 +21,8 @@ export interface AgentOptions {
   state: AgentState;
   policy: IdlePolicy;
   scheduler?: SchedulerLike;
+  /** The state file belongs to another process (an observer beside the agent): never written nor moved. */
+  readOnly?: boolean;
   /** How often the clocks are written to the state file (default 60 s); always on stop. */
   saveEveryMs?: number;
   /** Events stream settings over those from the config (tests use short timings here). */
@@ -99,7 +101,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   };
 
   const saveNow = () => {
-    if (!model?.engine) return saving;
+    if (!model?.engine || opts.readOnly) return saving;
     const snapshot = stateFromModel(model, pruneState, scheduler.now());
     saving = saving
       .then(() => saveState(config.stateFile, snapshot))
@@ -113,7 +115,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     model = tick.model;
     for (const note of tick.step.notes) {
       logNote(logger, note);
-      if (note.event === 'state.foreign') {
+      if (note.event === 'state.foreign' && !opts.readOnly) {
         // The file belongs to another engine: keep it as evidence, start our own.
         moveAside(config.stateFile, tick.at).then(
           (to) => logger.warn({ event: 'state.moved', to }, 'state.moved'),

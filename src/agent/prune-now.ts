@@ -21,6 +21,8 @@ export interface PruneNowOptions {
   port: DockerPort;
   logger: Logger;
   state: AgentState;
+  /** Only read the state file (a dry run): never write it. */
+  readOnly?: boolean;
   policy: IdlePolicy;
   dryRun: boolean;
   /** How long to wait for the first full list (default 60 s). */
@@ -47,7 +49,14 @@ export async function pruneNow(opts: PruneNowOptions): Promise<PruneNowResult> {
   const now = opts.now ?? (() => Date.now());
   const readDisk = opts.readDisk ?? readDiskAt;
   const log = (note: Parameters<typeof logNote>[1]) => logNote(logger, note);
-  const agent = startAgent({ config: opts.config, port, logger, state: opts.state, policy });
+  const agent = startAgent({
+    config: opts.config,
+    port,
+    logger,
+    state: opts.state,
+    policy,
+    ...(opts.readOnly && { readOnly: true }),
+  });
   try {
     if (!agent.model()?.sync.inSync) {
       await firstValueFrom(

@@ -107,7 +107,7 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
   const parts = [
     `layerwarden watching ${config.dockerHost}`,
     `log to ${log}`,
-    `state in ${config.stateFile}`,
+    `state in ${config.stateFile}${opts.prune === 'off' ? ' (read only)' : ''}`,
     boundary === undefined
       ? 'prune off'
       : `next prune boundary ${new Date(boundary).toISOString()} (in ${formatDuration(boundary - now())}; '${config.schedule}' ${config.tz}, window ${formatDuration(config.windowMs)}${opts.prune === 'dry-run' ? ', dry run' : ''})`,

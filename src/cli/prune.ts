@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { type PruneNowResult, pruneNow } from '../agent/prune-now.js';
 import { LayerwardenError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { loadState } from '../state/state-file.js';
 import { bytesText } from './plan.js';
 import { pruneSettings } from './prune-config.js';
 import { action, configFrom, connect, idlePolicy, withSharedOptions } from './shared.js';
+import { openState } from './state-owner.js';
 
 export function pruneCommand(program: Command): void {
   withSharedOptions(
@@ -23,24 +23,33 @@ export function pruneCommand(program: Command): void {
           'prune needs --now (the daily schedule runs in `layerwarden watch`)',
         );
       const { config } = configFrom(opts);
-      const { port } = await connect(config);
       // The log stream (prune.decision, prune.removed, …) is the audit trail: stderr unless --log-file.
       const { logger, flush } = createLogger({ level: config.logLevel, file: config.logFile ?? 'stderr' });
+      const dryRun = opts.dryRun === true;
+      let release = async () => {};
       try {
-        const { state, warning, movedTo } = await loadState(config.stateFile, Date.now());
-        if (warning) logger.warn({ event: 'state.moved', reason: warning, to: movedTo }, 'state.moved');
+        // The state file first: with an agent running, that is what the operator needs to hear.
+        const opened = await openState(config, `prune --now${dryRun ? ' --dry-run' : ''}`, {
+          owner: !dryRun,
+          logger,
+          now: Date.now(),
+        });
+        release = opened.release;
+        const { port } = await connect(config);
         const outcome = await pruneNow({
           config,
           settings: pruneSettings(config),
           port,
           logger,
-          state,
+          state: opened.state,
+          readOnly: opened.readOnly,
           policy: idlePolicy(config),
-          dryRun: opts.dryRun === true,
+          dryRun,
         });
         const doc = pruneDocument(outcome, opts.dryRun === true);
         process.stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderPrune(doc));
       } finally {
+        await release();
         flush();
       }
     }),

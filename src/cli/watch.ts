@@ -8,10 +8,10 @@ import { createDockerodePort } from '../docker/dockerode-port.js';
 import { createLogger, logNote } from '../log/logger.js';
 import { startLiveReport } from '../report/live-report.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
-import { loadState } from '../state/state-file.js';
 import { runUntilStopped } from './lifecycle.js';
 import { pruneSettings, scheduleOf } from './prune-config.js';
 import { action, configFrom, idlePolicy, withSharedOptions } from './shared.js';
+import { openState } from './state-owner.js';
 
 export function watchCommand(program: Command): void {
   withSharedOptions(
@@ -51,12 +51,22 @@ export function watchCommand(program: Command): void {
         level: config.logLevel,
         ...(config.logFile && { file: config.logFile }),
       });
-      const now = Date.now();
-      const { state, warning, movedTo } = await loadState(config.stateFile, now);
-      if (warning) logger.warn({ event: 'state.moved', reason: warning, to: movedTo }, 'state.moved');
+      const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
+      const { state, readOnly, release } = await openState(
+        config,
+        `watch${prune === 'on' ? '' : ` (${prune})`}`,
+        {
+          owner: prune !== 'off',
+          logger,
+          now: Date.now(),
+        },
+      ).catch((err: unknown) => {
+        flush();
+        throw err;
+      });
       const port = createDockerodePort(config.dockerHost);
       const policy = idlePolicy(config);
-      const agent = startAgent({ config, port, logger, state, policy });
+      const agent = startAgent({ config, port, logger, state, policy, readOnly });
       const report =
         reportFormat &&
         startLiveReport(agent.ticks$, {
@@ -64,7 +74,6 @@ export function watchCommand(program: Command): void {
           style: styleFor(process.stdout),
           write: (s) => process.stdout.write(s),
         });
-      const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
       const runner = startBoundaryRunner({
         agent,
         port,
@@ -75,7 +84,11 @@ export function watchCommand(program: Command): void {
         log: (note) => logNote(logger, note),
       });
       // The prune first: one under way stops before its next removal, then the agent saves its state.
-      const stopAll = () => runner.stop().then(() => agent.stop());
+      const stopAll = () =>
+        runner
+          .stop()
+          .then(() => agent.stop())
+          .finally(release);
       const served = await serveAgent({ agent, config, logger, policy, prune, processMetrics: true }).catch(
         async (err: unknown) => {
           await stopAll();
