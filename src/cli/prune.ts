@@ -30,7 +30,7 @@ export function pruneCommand(program: Command): void {
       try {
         // The state file first: with an agent running, that is what the operator needs to hear.
         const opened = await openState(config, `prune --now${dryRun ? ' --dry-run' : ''}`, {
-          owner: !dryRun,
+          owner: dryRun ? 'if-free' : 'always',
           logger,
           now: Date.now(),
         });

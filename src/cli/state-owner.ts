@@ -14,50 +14,55 @@ export interface OpenedState {
 
 /**
  * The state file as a command may use it. A command that prunes (`watch`, `watch --dry-run`,
- * `prune --now`) owns it: it takes `<state file>.lock` first, and refuses to start when another live
- * process holds it — two executors would race each other's removals, take each other's for someone
- * else's, and overwrite each other's boundary record. A command that only observes (`watch --no-prune`,
- * `prune --now --dry-run`) reads it and never writes it, so it runs beside the agent, never in its way.
+ * `prune --now`: `owner: 'always'`) owns it: it takes `<state file>.lock` first, and refuses to start when
+ * another live process holds it — two executors would race each other's removals, take each other's for
+ * someone else's, and overwrite each other's boundary record. `watch --no-prune` (`'never'`) reads it and
+ * never writes it, so it runs beside the agent and never keeps one from starting. `prune --now --dry-run`
+ * (`'if-free'`) owns it when nobody does (its clocks are saved, as a one-off run from cron needs) and
+ * reads it beside an agent.
  */
 export async function openState(
   config: Config,
   command: string,
-  opts: { owner: boolean; logger: Logger; now: number },
+  opts: { owner: 'always' | 'if-free' | 'never'; logger: Logger; now: number },
 ): Promise<OpenedState> {
   const { logger, now } = opts;
   let release = async () => {};
-  if (opts.owner) {
+  let readOnly = opts.owner === 'never';
+  if (!readOnly) {
     const lock = await lockState(config.stateFile, command, now).catch((err: unknown) => {
       const why = err instanceof Error ? err.message : String(err);
       throw new LayerwardenError('state-file', `cannot lock state file ${config.stateFile}: ${why}`, {
         cause: err,
       });
     });
-    if (lock.kind === 'held')
-      throw new LayerwardenError(
-        'state-file',
-        `${holderText(config.stateFile, lock.holder)}: one pruning agent per state file (--no-prune observes beside it)`,
-      );
-    release = lock.release;
-    const from = lock.tookOverFrom;
-    if (from)
-      logger.warn(
-        {
-          event: 'state.lock-taken-over',
-          path: `${config.stateFile}.lock`,
-          ...(from === 'unreadable' ? { reason: 'unreadable' } : { reason: 'stale', from }),
-        },
-        'state.lock-taken-over',
-      );
+    if (lock.kind === 'held') {
+      if (opts.owner === 'always')
+        throw new LayerwardenError(
+          'state-file',
+          `${holderText(config.stateFile, lock.holder)}: one pruning agent per state file (--no-prune observes beside it)`,
+        );
+      readOnly = true;
+    } else {
+      release = lock.release;
+      const from = lock.tookOverFrom;
+      if (from)
+        logger.warn(
+          {
+            event: 'state.lock-taken-over',
+            path: `${config.stateFile}.lock`,
+            ...(from === 'unreadable' ? { reason: 'unreadable' } : { reason: 'stale', from }),
+          },
+          'state.lock-taken-over',
+        );
+    }
   }
-  const loaded = await loadState(config.stateFile, now, { readOnly: !opts.owner }).catch(
-    async (err: unknown) => {
-      await release();
-      throw err;
-    },
-  );
+  const loaded = await loadState(config.stateFile, now, { readOnly }).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
   if (loaded.movedTo)
     logger.warn({ event: 'state.moved', reason: loaded.warning, to: loaded.movedTo }, 'state.moved');
   else if (loaded.warning) logger.warn({ event: 'state.ignored', reason: loaded.warning }, 'state.ignored');
-  return { state: loaded.state, readOnly: !opts.owner, release };
+  return { state: loaded.state, readOnly, release };
 }

@@ -56,7 +56,7 @@ export function watchCommand(program: Command): void {
         config,
         `watch${prune === 'on' ? '' : ` (${prune})`}`,
         {
-          owner: prune !== 'off',
+          owner: prune === 'off' ? 'never' : 'always',
           logger,
           now: Date.now(),
         },

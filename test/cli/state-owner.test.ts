@@ -58,6 +58,15 @@ describe('the state file has one owner', { timeout: 90_000 }, () => {
         assert.doesNotMatch(r.stderr, /at .*\.(ts|js):\d+/, 'no stack trace');
       }
 
+      // A dry run beside it only reads: it goes past the lock to the engine (none here: exit 3).
+      const dry = cli(['prune', '--now', '--dry-run']);
+      assert.equal(dry.status, 3, dry.stderr);
+      assert.doesNotMatch(dry.stderr, /in use by/);
+      assert.equal(
+        (JSON.parse(await readFile(`${stateFile}.lock`, 'utf8')) as { pid: number }).pid,
+        agent.child.pid,
+      );
+
       // An observer runs beside it, says so on its start line, and leaves the state file as it was.
       const observerLog = path.join(dir, 'observer.log');
       const observer = spawnWatch(dir, [
