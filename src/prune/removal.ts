@@ -1,7 +1,7 @@
 import type { DockerPort } from '../docker/port.js';
 import type { ImageRemoveOutcome } from '../docker/types.js';
 import type { Model } from '../model/types.js';
-import type { Candidate } from './plan.js';
+import type { Candidate, ItemKind } from './plan.js';
 
 /** The engine's answer to a removal, as the executor acts on it. */
 export type RemovalVerdict =
@@ -59,17 +59,18 @@ export function freedBytes(model: Model, candidate: Pick<Candidate, 'kind' | 'id
   return bytes;
 }
 
-/** One plain removal (never forced, never volumes); a throw from the port becomes `failed`. */
+/**
+ * One plain removal (never forced, never volumes) of a container by id, or of an image by id or by one
+ * of its references (`target`); a throw from the port becomes `failed`.
+ */
 export async function removeItem(
   port: DockerPort,
-  candidate: Candidate,
+  item: { kind: ItemKind; target: string },
   bytes: number,
 ): Promise<RemovalVerdict> {
   try {
     const outcome =
-      candidate.kind === 'image'
-        ? await port.removeImage(candidate.id)
-        : await port.removeContainer(candidate.id);
+      item.kind === 'image' ? await port.removeImage(item.target) : await port.removeContainer(item.target);
     return verdictOf(outcome, bytes);
   } catch (err) {
     const status = (err as { statusCode?: unknown }).statusCode;
