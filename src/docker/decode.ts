@@ -4,6 +4,7 @@ import type {
   EngineInfo,
   ImageDetail,
   ImageInfo,
+  ImageRemoveOutcome,
   KnownLabels,
   ServiceInfo,
   TaskInfo,
@@ -31,6 +32,18 @@ export function decodeImageSummary(raw: unknown): ImageInfo {
     size: num(r.Size),
     created: num(r.Created),
   };
+}
+
+/**
+ * The 200 answer of DELETE /images/{id or ref}: `[{Untagged}…, {Deleted}…]`. Untags and no `Deleted`:
+ * the reference named was not the image's last, and the image stays. Anything else counts as removed,
+ * as a 200 always did (by id, dockerd 20.10 deletes the image or refuses).
+ */
+export function decodeImageDelete(raw: unknown): ImageRemoveOutcome {
+  const items = Array.isArray(raw) ? raw.map(obj) : [];
+  const has = (key: 'Untagged' | 'Deleted') => items.some((i) => typeof i[key] === 'string');
+  const untagOnly = has('Untagged') && !has('Deleted');
+  return untagOnly ? { kind: 'untagged' } : { kind: 'removed' };
 }
 
 /** An image inspect plus its history (for per-layer sizes, when the history lines up with the layers). */

@@ -4,6 +4,7 @@ import { LayerwardenError } from '../errors.js';
 import {
   decodeContainerInspect,
   decodeContainerSummary,
+  decodeImageDelete,
   decodeImageInspect,
   decodeImageSummary,
   decodeInfo,
@@ -11,7 +12,7 @@ import {
   decodeTask,
 } from './decode.js';
 import type { DockerPort, EventsFrame, EventsQuery } from './port.js';
-import type { RemoveOutcome } from './types.js';
+import type { ImageRemoveOutcome, RemoveOutcome } from './types.js';
 
 /** Where the engine is: `unix:///path`, `tcp://host:port`, or a bare socket path. */
 export function parseDockerHost(host: string): Docker.DockerOptions {
@@ -93,10 +94,13 @@ export function createDockerodePort(dockerHost: string): DockerPort {
       throw err;
     }
   };
-  const remove = async (path: string): Promise<RemoveOutcome> => {
+  /** A plain DELETE; a 200 is what `answered` makes of the engine's body. */
+  const remove = async <T extends ImageRemoveOutcome>(
+    path: string,
+    answered: (body: unknown) => T,
+  ): Promise<T | RemoveOutcome> => {
     try {
-      await call({ path, method: 'DELETE' });
-      return { kind: 'removed' };
+      return answered(await call({ path, method: 'DELETE' }));
     } catch (err) {
       const status = statusOf(err);
       if (status === 404) return { kind: 'gone' };
@@ -165,10 +169,11 @@ export function createDockerodePort(dockerHost: string): DockerPort {
       orNull(call({ path: `/containers/${enc(id)}/json` }).then(decodeContainerInspect)),
     listServices: () => swarmOnly('/services', { status: true }, decodeService),
     listTasks: () => swarmOnly('/tasks', {}, decodeTask),
-    // No `force`, no `noprune`: a plain removal, refused (409) while anything uses the image.
-    removeImage: (id) => remove(`/images/${enc(id)}`),
+    // No `force`, no `noprune`: a plain removal, refused (409) while anything uses the image. A ref is
+    // sent encoded (`/` and `@` inside one path segment); the engine decodes it.
+    removeImage: (idOrRef) => remove(`/images/${enc(idOrRef)}`, decodeImageDelete),
     // No `force` and no `v`: a running container is refused, and volumes are never touched.
-    removeContainer: (id) => remove(`/containers/${enc(id)}`),
+    removeContainer: (id) => remove(`/containers/${enc(id)}`, () => ({ kind: 'removed' as const })),
     pruneBuildCache: async (untilHours) => {
       const res = await call<{ SpaceReclaimed?: number }>({
         path: '/build/prune',

@@ -4,6 +4,7 @@ import type {
   EngineInfo,
   ImageDetail,
   ImageInfo,
+  ImageRemoveOutcome,
   RemoveOutcome,
   ServiceInfo,
   TaskInfo,
@@ -42,8 +43,12 @@ export interface DockerPort {
   listServices(): Promise<ServiceInfo[]>;
   /** Empty when this node is not a swarm manager. */
   listTasks(): Promise<TaskInfo[]>;
-  /** Never forced, never prunes parents' tags: a plain DELETE /images/{id}. */
-  removeImage(id: string): Promise<RemoveOutcome>;
+  /**
+   * Never forced, never prunes parents' tags: a plain DELETE /images/{id or ref}. By id it deletes the
+   * image (or is refused); by a reference (`repo@sha256:…`) the engine untags it, and deletes the image
+   * only when it was its last reference: `untagged` says the image stays.
+   */
+  removeImage(idOrRef: string): Promise<ImageRemoveOutcome>;
   /** Never forced, never removes volumes. */
   removeContainer(id: string): Promise<RemoveOutcome>;
   /** Builder prune of cache unused for `untilHours`; returns the bytes the engine says it reclaimed. */

@@ -131,3 +131,9 @@ export type RemoveOutcome =
   | { kind: 'gone' }
   | { kind: 'conflict'; message: string }
   | { kind: 'failed'; message: string; status?: number };
+
+/**
+ * An image removal's answer. By a reference, the engine may only untag: it removes the reference named
+ * and keeps the image while other references remain (its answer then lists no `Deleted`).
+ */
+export type ImageRemoveOutcome = RemoveOutcome | { kind: 'untagged' };

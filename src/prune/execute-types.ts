@@ -3,6 +3,7 @@ import type { IdleAnswer } from '../model/idle.js';
 import type { Model, ModelInput, Note } from '../model/types.js';
 import type { DiskReading } from './gates.js';
 import type { Candidate, Plan, PrunePolicy } from './plan.js';
+import type { RemovalVerdict } from './removal.js';
 
 /** The live model as the executor sees it: read fresh before every removal. */
 export interface LiveView {
@@ -52,6 +53,11 @@ export interface Removed {
   bytes: number;
   /** The engine's size of an image (layers shared with other images included); 0 for the rest. */
   size: number;
+  /**
+   * An image removed by its references (they spanned repositories): the references DELETEd in turn,
+   * each untagging one, the last deleting the image. A dry run: the references it would send.
+   */
+  byRefs?: string[];
 }
 export interface Skipped {
   kind: PrunedKind;
@@ -75,6 +81,23 @@ export interface ExecuteResult {
   reclaimedBytes: number;
   aborted?: Aborted;
   durationMs: number;
+}
+
+/** One run as each candidate's removal sees it (built in executor.ts, used by remove-candidate.ts). */
+export interface RunContext {
+  deps: ExecutorDeps;
+  req: ExecuteRequest;
+  /** Copied into every record: the request's context, and `dryRun: true` in a dry run. */
+  ctx: ExecuteRequest['context'] & { dryRun?: true };
+  result: ExecuteResult;
+  /** The barrier before every request: settled, idle, above low-water. False: the run stops (logged). */
+  settled(): Promise<boolean>;
+  /** The engine's answer to a request: a real one is the next barrier's round trip. */
+  answered(verdict: RemovalVerdict): void;
+  /**
+   * Counts and logs an item's final verdict, with `extra` fields for its record. False: the run stops.
+   */
+  record(verdict: RemovalVerdict, item: Removed, extra?: { untagged?: string[] }): boolean;
 }
 
 /** A result with nothing in it yet. */

@@ -5,16 +5,18 @@ import {
   type ExecutorDeps,
   emptyResult,
   type Removed,
+  type RunContext,
 } from './execute-types.js';
 import { guard } from './guard.js';
-import { recheck } from './plan.js';
-import { freedBytes, pruneBuildCache, type RemovalVerdict, removeItem } from './removal.js';
+import { pruneBuildCache, type RemovalVerdict } from './removal.js';
+import { removeCandidate } from './remove-candidate.js';
 
 /**
  * The only code that deletes. Single-flight: a call while a run is under way is refused with a log line.
  * Containers first, then images oldest-untouched first (the plan's order), then the build cache. Before
- * each removal it waits for the model to settle, then re-checks idle (busy → `prune.aborted`, stop) and
- * the item's eligibility (→ `prune.skipped`, go on), and the low-water mark (→ stop early).
+ * each request it waits for the model to settle, then re-checks idle (busy → `prune.aborted`, stop) and
+ * the item's eligibility (→ `prune.skipped`, go on), and the low-water mark (→ stop early). An image
+ * whose references span repositories takes one request per reference (remove-candidate.ts).
  */
 export function createExecutor(deps: ExecutorDeps) {
   let running = false;
@@ -44,8 +46,8 @@ export type Executor = ReturnType<typeof createExecutor>;
 export type * from './execute-types.js';
 
 async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResult> {
-  const { live, log, now } = deps;
-  const ctx = { ...req.context, ...(req.dryRun && { dryRun: true }) };
+  const { log, now } = deps;
+  const ctx: RunContext['ctx'] = { ...req.context, ...(req.dryRun && { dryRun: true as const }) };
   const started = now();
   const result = emptyResult();
   const stop = (outcome: ExecuteResult['outcome'], aborted?: Aborted) => {
@@ -68,7 +70,10 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
     } else stop('aborted', gate.aborted);
     return false;
   };
-  const record = (verdict: RemovalVerdict, item: Removed) => {
+  const answered = (verdict: RemovalVerdict) => {
+    engineJustAnswered = verdict.kind !== 'failed' || verdict.status !== undefined;
+  };
+  const record = (verdict: RemovalVerdict, item: Removed, extra: { untagged?: string[] } = {}) => {
     switch (verdict.kind) {
       case 'removed':
         result.removed.push({ ...item, bytes: verdict.bytes });
@@ -77,12 +82,22 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
         return true;
       case 'gone':
         result.alreadyGone.push({ kind: item.kind, id: item.id });
-        log({ event: 'prune.skipped', ...ctx, kind: item.kind, id: item.id, reason: 'already gone' });
+        log({
+          event: 'prune.skipped',
+          ...ctx,
+          kind: item.kind,
+          id: item.id,
+          reason: 'already gone',
+          ...extra,
+        });
         return true;
       case 'in-use':
-      case 'failed': {
+      case 'failed':
+      case 'untagged': {
+        // `untagged` from a DELETE by id: the engine never answers so (only a reference is untagged).
         const reason = verdict.kind === 'in-use' ? 'in use' : 'engine error';
-        result.skipped.push({ kind: item.kind, id: item.id, reason: `${reason}: ${verdict.detail}` });
+        const detail = verdict.kind === 'untagged' ? 'the engine removed a reference only' : verdict.detail;
+        result.skipped.push({ kind: item.kind, id: item.id, reason: `${reason}: ${detail}` });
         log({
           event: 'prune.skipped',
           level: 'warn',
@@ -90,7 +105,8 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
           kind: item.kind,
           id: item.id,
           reason,
-          detail: verdict.detail,
+          detail,
+          ...extra,
         });
         return true;
       }
@@ -99,44 +115,9 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
         return false;
     }
   };
+  const runCtx: RunContext = { deps, req, ctx, result, settled, answered, record };
 
-  for (const candidate of req.plan.candidates) {
-    if (!(await settled())) break;
-    const model = live.model();
-    const check = model
-      ? recheck(model, candidate, req.policy, now())
-      : { ok: false as const, reason: 'no model' };
-    if (!check.ok) {
-      if (check.reason === 'gone') result.alreadyGone.push({ kind: candidate.kind, id: candidate.id });
-      else result.skipped.push({ kind: candidate.kind, id: candidate.id, reason: check.reason });
-      log({ event: 'prune.skipped', ...ctx, kind: candidate.kind, id: candidate.id, reason: check.reason });
-      continue;
-    }
-    const bytes = model ? freedBytes(model, candidate) : candidate.bytes;
-    const item: Removed = {
-      kind: candidate.kind,
-      id: candidate.id,
-      refs: candidate.refs,
-      bytes,
-      size: candidate.bytes,
-    };
-    if (req.dryRun) {
-      result.wouldRemove.push(item);
-      log({ event: 'prune.would-remove', ...ctx, ...item });
-      continue;
-    }
-    if (candidate.kind === 'image') live.push({ kind: 'own-removal', id: candidate.id });
-    const verdict = await removeItem(deps.port, candidate, bytes);
-    engineJustAnswered = verdict.kind !== 'failed' || verdict.status !== undefined;
-    // Only the answer says whose the eviction is: a DELETE that lost a race to someone else's gets 404.
-    if (candidate.kind === 'image')
-      live.push({
-        kind: 'own-removal',
-        id: candidate.id,
-        answer: verdict.kind === 'removed' ? 'removed' : 'not-removed',
-      });
-    if (!record(verdict, item)) break;
-  }
+  for (const candidate of req.plan.candidates) if (!(await removeCandidate(runCtx, candidate))) break;
 
   if (result.outcome === 'done' && (await settled())) {
     const { untilHours } = req.plan.buildCache;

@@ -1,11 +1,13 @@
 import type { DockerPort } from '../docker/port.js';
-import type { RemoveOutcome } from '../docker/types.js';
+import type { ImageRemoveOutcome } from '../docker/types.js';
 import type { Model } from '../model/types.js';
-import type { Candidate } from './plan.js';
+import type { Candidate, ItemKind } from './plan.js';
 
 /** The engine's answer to a removal, as the executor acts on it. */
 export type RemovalVerdict =
   | { kind: 'removed'; bytes: number }
+  /** A DELETE by reference removed that reference only: the image stays, with its other references. */
+  | { kind: 'untagged' }
   | { kind: 'gone' }
   | { kind: 'in-use'; detail: string }
   | { kind: 'engine-prune-running'; detail: string }
@@ -16,10 +18,12 @@ export type RemovalVerdict =
 const PRUNE_RUNNING = /prune operation is already running/i;
 
 /** Maps the port's outcome: 404 is already gone, 409 is in use, unless the engine is pruning itself. */
-export function verdictOf(outcome: RemoveOutcome, bytes: number): RemovalVerdict {
+export function verdictOf(outcome: ImageRemoveOutcome, bytes: number): RemovalVerdict {
   switch (outcome.kind) {
     case 'removed':
       return { kind: 'removed', bytes };
+    case 'untagged':
+      return { kind: 'untagged' };
     case 'gone':
       return { kind: 'gone' };
     case 'conflict':
@@ -55,17 +59,18 @@ export function freedBytes(model: Model, candidate: Pick<Candidate, 'kind' | 'id
   return bytes;
 }
 
-/** One plain removal (never forced, never volumes); a throw from the port becomes `failed`. */
+/**
+ * One plain removal (never forced, never volumes) of a container by id, or of an image by id or by one
+ * of its references (`target`); a throw from the port becomes `failed`.
+ */
 export async function removeItem(
   port: DockerPort,
-  candidate: Candidate,
+  item: { kind: ItemKind; target: string },
   bytes: number,
 ): Promise<RemovalVerdict> {
   try {
     const outcome =
-      candidate.kind === 'image'
-        ? await port.removeImage(candidate.id)
-        : await port.removeContainer(candidate.id);
+      item.kind === 'image' ? await port.removeImage(item.target) : await port.removeContainer(item.target);
     return verdictOf(outcome, bytes);
   } catch (err) {
     const status = (err as { statusCode?: unknown }).statusCode;

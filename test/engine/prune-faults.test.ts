@@ -18,7 +18,7 @@ import { idlePolicy } from '../../src/cli/shared.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { createDockerodePort } from '../../src/docker/dockerode-port.js';
 import type { DockerPort } from '../../src/docker/port.js';
-import type { RemoveOutcome } from '../../src/docker/types.js';
+import type { ImageRemoveOutcome } from '../../src/docker/types.js';
 import { diskReadingFromStatfs, type StatfsFigures } from '../../src/prune/gates.js';
 import { loadState } from '../../src/state/state-file.js';
 import { startTestAgent } from './agent-under-test.js';
@@ -35,7 +35,7 @@ const QUIET = '1s';
 const quiet = () => sleep(1_100);
 const byEvent = (records: Rec[], event: string) => records.filter((r) => r.event === event);
 const ids = (xs: ReadonlyArray<{ id: string }> | undefined) => (xs ?? []).map((x) => x.id);
-const answer = (o: RemoveOutcome) => ('message' in o ? `${o.kind} (${o.message})` : o.kind);
+const answer = (o: ImageRemoveOutcome) => ('message' in o ? `${o.kind} (${o.message})` : o.kind);
 /** A request that asks the engine to force anything, or to take volumes along. */
 const FORCING = /[?&](force|v|noprune)=/i;
 const figures: Record<string, unknown> = {};

@@ -2,7 +2,8 @@
  * Records the prune executor (src/prune/executor.ts) really emits, logged through the agent's logger as
  * `prune --now` does (context `{ trigger: 'now' }`), over the scripted model and port of test/prune:
  * removals, every kind of skip, a dry run, a host that turns busy, the low-water mark (known and unknown
- * disk), the engine's own prune holding the lock, a stop request, and a second run refused.
+ * disk), the engine's own prune holding the lock, a stop request, and a second run refused; and an
+ * image whose digest refs span repositories: removed by its refs, refused midway, stopped midway.
  */
 import { logNote } from '../../src/log/logger.js';
 import { createExecutor, type ExecuteRequest } from '../../src/prune/executor.js';
@@ -121,6 +122,41 @@ export async function executorRecords(): Promise<Array<Record<string, unknown>>>
     };
     await busy.executor.execute(busy.request());
     await second;
+  }
+  // An image pulled by digest under two names: removed by its refs (and so in a dry run), the last ref
+  // refused (409) after the first was untagged, and the host turning busy between the two.
+  {
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const refs = [`lw/a@${digest}`, `lw/b@${digest}`] as const;
+    const multi = (digests: string[] = [...refs]): World => ({ images: [image('m', { digests })] });
+    const run = async (o: { last?: 'refused' | 'busy'; dryRun?: boolean } = {}) => {
+      const model = modelOf(multi(), NOW, 30 * H);
+      const port = fakePort();
+      port.outcomes.set(refs[0], { kind: 'untagged' });
+      if (o.last === 'refused')
+        port.outcomes.set(refs[1], {
+          kind: 'conflict',
+          message: `conflict: unable to remove repository reference "${refs[1]}" (must force) - container 0b1c is using its referenced image m`,
+        });
+      port.after = (call) => {
+        if (call !== `image ${refs[0]}`) return;
+        const w = multi([refs[1]]);
+        resnapshot(model, o.last === 'busy' ? { ...w, services: [service('ci-7', 'app:1', 1, 0)] } : w, NOW);
+      };
+      const executor = createExecutor({
+        port,
+        live: liveOf(model, () => NOW),
+        log: (note) => logNote(logger, note),
+        now: () => NOW,
+        readDisk: async () => disk(90),
+      });
+      const plan = planPrune(model, policy, NOW);
+      await executor.execute({ plan, policy, dryRun: o.dryRun === true, context: { trigger: 'now' } });
+    };
+    await run();
+    await run({ dryRun: true });
+    await run({ last: 'refused' });
+    await run({ last: 'busy' });
   }
   return records;
 }

@@ -5,13 +5,13 @@ import type {
   ContainerInfo,
   ContainerState,
   ImageDetail,
-  RemoveOutcome,
+  ImageRemoveOutcome,
   ServiceInfo,
 } from '../../src/docker/types.js';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
 import { type IdlePolicy, idleAnswer } from '../../src/model/idle.js';
-import type { ImageClocks, Model, ModelInput } from '../../src/model/types.js';
+import type { ImageClocks, Model, ModelInput, Note } from '../../src/model/types.js';
 import type { LiveView } from '../../src/prune/executor.js';
 import type { DiskReading } from '../../src/prune/gates.js';
 
@@ -80,8 +80,8 @@ export function modelOf(world: World, now: number, ageMs = 30 * H, ages: Record<
   return model;
 }
 
-/** Applies the engine's truth again (a full list), as the loop does. */
-export function resnapshot(model: Model, world: World, now: number): void {
+/** Applies the engine's truth again (a full list), as the loop does; returns the notes it logged. */
+export function resnapshot(model: Model, world: World, now: number): Note[] {
   const info = {
     id: 'e',
     name: 'host',
@@ -98,20 +98,26 @@ export function resnapshot(model: Model, world: World, now: number): void {
     services: world.services ?? [],
     tasks: [],
   };
-  apply(model, { kind: 'stream.up', attempt: 0 }, { now, policy: POLICY });
-  apply(model, { kind: 'snapshot', snapshot, reason: 'test' }, { now, policy: POLICY });
+  const up = apply(model, { kind: 'stream.up', attempt: 0 }, { now, policy: POLICY });
+  const listed = apply(model, { kind: 'snapshot', snapshot, reason: 'test' }, { now, policy: POLICY });
+  return [...up.notes, ...listed.notes];
 }
 
-/** A live view over a model the test mutates; `pushed` records what the executor fed the loop. */
-export function liveOf(model: Model, now: () => number): LiveView & { pushed: ModelInput[] } {
+/**
+ * A live view over a model the test mutates; `pushed` records what the executor fed the loop, `notes`
+ * what the model logged for it.
+ */
+export function liveOf(model: Model, now: () => number): LiveView & { pushed: ModelInput[]; notes: Note[] } {
   const pushed: ModelInput[] = [];
+  const notes: Note[] = [];
   return {
     pushed,
+    notes,
     model: () => model,
     idle: () => idleAnswer(model, POLICY, now()),
     push: (input) => {
       pushed.push(input);
-      apply(model, input, { now: now(), policy: POLICY });
+      notes.push(...apply(model, input, { now: now(), policy: POLICY }).notes);
     },
     settle: async () => ({ ok: true }),
   };
@@ -119,7 +125,8 @@ export function liveOf(model: Model, now: () => number): LiveView & { pushed: Mo
 
 export interface FakePort extends DockerPort {
   calls: string[];
-  outcomes: Map<string, RemoveOutcome | Error>;
+  /** Answers by the id or ref removed. */
+  outcomes: Map<string, ImageRemoveOutcome | Error>;
   /** Runs after a removal call answered (the test's "meanwhile, on the engine"). */
   after?: (call: string) => void | Promise<void>;
   buildCacheReclaimed: number;
@@ -129,11 +136,11 @@ export interface FakePort extends DockerPort {
 export function fakePort(): FakePort {
   const port = {
     calls: [] as string[],
-    outcomes: new Map<string, RemoveOutcome | Error>(),
+    outcomes: new Map<string, ImageRemoveOutcome | Error>(),
     buildCacheReclaimed: 0,
     after: undefined as FakePort['after'],
   };
-  const remove = async (kind: string, id: string): Promise<RemoveOutcome> => {
+  const remove = async (kind: string, id: string): Promise<ImageRemoveOutcome> => {
     const call = `${kind} ${id}`;
     port.calls.push(call);
     const o = port.outcomes.get(id) ?? { kind: 'removed' };
