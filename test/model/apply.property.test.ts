@@ -93,7 +93,8 @@ class Driver {
       for (const w of this.pending.splice(0, op.count).reverse()) {
         const key = keyOf(w);
         const input = answer(this.sim, w);
-        if (this.flights.has(key) || !input) this.pending.push(w);
+        // A pull's inspect is not read early: see `pullsAtOnce` (the same gap, sooner).
+        if (this.flights.has(key) || !input || w.kind === 'resolve-pull') this.pending.push(w);
         else this.flights.set(key, { input, startedAt: ++this.steps });
       }
     } else if (op.op === 'land') {
