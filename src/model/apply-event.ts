@@ -1,6 +1,7 @@
 import type { EngineEvent } from '../docker/types.js';
 import { type ApplyContext, pullContext } from './apply.js';
 import { setContainer } from './containers.js';
+import { containerFromCreate, tagFromEvent } from './event-facts.js';
 import { imageDeleted, imagePruned } from './eviction-events.js';
 import { touchBurst } from './evictions.js';
 import { touchImage } from './images.js';
@@ -38,6 +39,9 @@ export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, note
         break;
       case 'tag':
         touchImage(model, e.actorId, now);
+        // The event names the image and its new ref: apply that now; the list below confirms it (and
+        // finds what else changed). An untag names no ref: it waits for the list.
+        tagFromEvent(model, e, now);
         break;
       case 'untag':
         touchBurst(model, now);
@@ -70,6 +74,9 @@ export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, note
       return;
     }
     if (!CONTAINER_ACTIONS.has(e.action)) return;
+    // The inspect below is the truth; what the create says is applied now, so a start before the inspect
+    // lands already finds the container (and its stack).
+    if (e.action === 'create') containerFromCreate(model, e, now);
     const known = model.containers.get(e.actorId);
     if (e.action === 'start' || e.action === 'restart') {
       // Not the `name` attribute: labels merge into it and can overwrite it (the inspect brings the name).

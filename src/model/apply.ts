@@ -52,7 +52,8 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
     case 'container': {
       const prev = model.containers.get(input.id);
       if (input.container) {
-        if (!prev) touchImage(model, input.container.imageId, now);
+        // New to the model, or its create event named an image the model resolved otherwise (or not).
+        if (prev?.imageId !== input.container.imageId) touchImage(model, input.container.imageId, now);
         const start = model.activity.containerStart;
         if (start?.id === input.id) start.name = input.container.name;
         setContainer(model, input.id, toEntry(input.container, prev));

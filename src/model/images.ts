@@ -116,15 +116,38 @@ export function dropImage(model: Model, id: string): { entry: ImageEntry; freedB
  */
 export function claimTags(model: Model, entry: ImageEntry, now: number): string[] {
   if (entry.tags.length === 0) return [];
-  const mine = new Set(entry.tags);
+  return takeTags(model, new Set(entry.tags), entry.id, now);
+}
+
+/**
+ * A `tag` event (`Actor.ID` = image id, `name` = the new ref): the ref is on that image now and on no
+ * other, whether or not the model holds the image yet (a build's image is new to it). The image list the
+ * event also asks for confirms it.
+ */
+export function applyTagEvent(model: Model, id: string, ref: string, now: number): void {
+  takeTags(model, new Set([ref]), id, now);
+  const entry = model.images.get(id);
+  if (!entry || entry.tags.includes(ref)) return;
+  if (entry.tags.length === 0) {
+    entry.untaggedSince = undefined;
+    entry.lastUsed = Math.max(entry.lastUsed, now);
+  }
+  entry.tags = [...entry.tags, ref];
+  if (entry.formerRefs?.includes(ref)) {
+    const former = entry.formerRefs.filter((r) => r !== ref);
+    entry.formerRefs = former.length > 0 ? former : undefined;
+  }
+}
+
+function takeTags(model: Model, tags: ReadonlySet<string>, keeper: string, now: number): string[] {
   const losers: string[] = [];
   for (const other of model.images.values()) {
-    if (other.id === entry.id || !other.tags.some((t) => mine.has(t))) continue;
-    const tags = other.tags.filter((t) => !mine.has(t));
+    if (other.id === keeper || !other.tags.some((t) => tags.has(t))) continue;
+    const left = other.tags.filter((t) => !tags.has(t));
     // Its eviction must still be able to say what it was (the list that follows sees no loss now).
-    keepFormerRefs(other, { tags, digests: other.digests });
-    other.tags = tags;
-    if (other.tags.length === 0) other.untaggedSince = now;
+    keepFormerRefs(other, { tags: left, digests: other.digests });
+    other.tags = left;
+    if (left.length === 0) other.untaggedSince = now;
     losers.push(other.id);
   }
   return losers;

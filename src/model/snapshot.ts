@@ -49,10 +49,11 @@ export function applyContainers(model: Model, containers: ContainerInfo[], now: 
   for (const info of containers) {
     listed.add(info.id);
     const prev = model.containers.get(info.id);
-    if (!prev) {
-      drift.added.push(info.id);
-      touchImage(model, info.imageId, now);
-    } else if (prev.state !== info.state || prev.imageId !== info.imageId) drift.changed.push(info.id);
+    if (prev?.imageId !== info.imageId) touchImage(model, info.imageId, now);
+    if (!prev) drift.added.push(info.id);
+    // An image id of '' was not known yet (a create event whose image the model could not resolve): not drift.
+    else if (prev.state !== info.state || (prev.imageId !== '' && prev.imageId !== info.imageId))
+      drift.changed.push(info.id);
     setContainer(model, info.id, toEntry(info, prev));
   }
   for (const id of [...model.containers.keys()]) {

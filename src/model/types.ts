@@ -45,6 +45,7 @@ export interface ImageEntry extends ImageClocks {
 export interface ContainerEntry {
   id: string;
   name: string;
+  /** '' until known: a container seen only in its create event, whose image the model could not resolve. */
   imageId: string;
   state: ContainerState;
   created: number;

@@ -15,6 +15,46 @@ import { waitForModelToMatch } from './model-vs-engine.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
+/** What the model showed on the tick of a tag or create event itself, before any list or inspect answered. */
+type AtOwnTick =
+  | { kind: 'tag'; image: string; ref: string; known: boolean; on: boolean; elsewhere: string[] }
+  | {
+      kind: 'create';
+      id: string;
+      image: string;
+      container?: { imageId: string; state: string; stack?: string };
+    };
+
+function watchOwnTicks(t: TestAgent): { seen: AtOwnTick[]; stop: () => void } {
+  const seen: AtOwnTick[] = [];
+  const sub = t.agent.ticks$.subscribe(({ input, model }) => {
+    if (input.kind !== 'event') return;
+    const e = input.event;
+    if (e.type === 'image' && e.action === 'tag') {
+      const ref = e.attributes.name ?? '';
+      seen.push({
+        kind: 'tag',
+        image: e.actorId,
+        ref,
+        known: model.images.has(e.actorId),
+        on: model.images.get(e.actorId)?.tags.includes(ref) ?? false,
+        elsewhere: [...model.images.values()]
+          .filter((i) => i.id !== e.actorId && i.tags.includes(ref))
+          .map((i) => i.id),
+      });
+    } else if (e.type === 'container' && e.action === 'create') {
+      const c = model.containers.get(e.actorId);
+      seen.push({
+        kind: 'create',
+        id: e.actorId,
+        image: e.attributes.image ?? '',
+        ...(c && { container: { imageId: c.imageId, state: c.state, ...(c.stack && { stack: c.stack }) } }),
+      });
+    }
+  });
+  return { seen, stop: () => sub.unsubscribe() };
+}
+
 interface StatusDoc {
   idle: boolean;
   busy: Array<{ reason: string; stack?: string }>;
@@ -122,6 +162,62 @@ describe('live model against a real engine (issue 2)', { timeout: 300_000 }, () 
     await engine.dockerOk(['rm', 'proj1-db-1', 'lw-long']);
     await t.sentinel(engine);
     await matches();
+  });
+
+  it('a tag and a create show on the event’s own tick, before their list or inspect answers', async () => {
+    const watch = watchOwnTicks(t);
+    try {
+      const base = await engine.baseImage();
+      await engine.dockerOk(['tag', 'lw-base', 'lw/moving:1']);
+      // A build ends with a tag on an image the model has not listed yet.
+      const other = await engine.buildImage('lw/other:1', [{ file: 'other.bin', bytes: 256 }]);
+      await t.sentinel(engine);
+      await matches();
+      await engine.dockerOk(['tag', 'lw/other:1', 'lw/moving:1']); // moves: no untag for lw-base
+      const label = ['--label', 'com.docker.compose.project=proj9'];
+      const none = ['create', '--network', 'none'];
+      const ids = {
+        repo: await engine.dockerOk([...none, ...label, '--name', 'lw-by-repo', 'lw-base']),
+        id: await engine.dockerOk([...none, '--name', 'lw-by-id', base]),
+        prefix: await engine.dockerOk([...none, '--name', 'lw-by-prefix', base.slice(7, 19)]),
+        ref: await engine.dockerOk([...none, '--name', 'lw-by-ref', 'lw/moving:1']),
+      };
+      await t.sentinel(engine);
+      await matches();
+
+      const tags = watch.seen.filter((x) => x.kind === 'tag');
+      assert.deepEqual(
+        tags.map((x) => [x.ref, x.image === other ? 'other' : x.image === base ? 'base' : x.image]),
+        [
+          ['lw/moving:1', 'base'],
+          ['lw/other:1', 'other'],
+          ['lw/moving:1', 'other'],
+        ],
+      );
+      for (const x of tags) {
+        assert.deepEqual(x.elsewhere, [], `${x.ref} on no other image at its tag's tick`);
+        if (x.known) assert.ok(x.on, `${x.ref} on its image at its tag's tick`);
+      }
+      assert.equal(tags[2]?.known, true);
+      const creates = new Map(watch.seen.flatMap((x) => (x.kind === 'create' ? [[x.id, x]] : [])));
+      const expect = { repo: base, id: base, prefix: base, ref: other };
+      for (const [how, id] of Object.entries(ids)) {
+        const c = creates.get(id);
+        assert.equal(c?.container?.state, 'created', `${how}: there at its create's tick`);
+        assert.equal(
+          c?.container?.imageId,
+          expect[how as keyof typeof expect],
+          `${how}: ${c?.image} resolved`,
+        );
+      }
+      assert.equal(creates.get(ids.repo)?.container?.stack, 'proj9');
+      await engine.dockerOk(['rm', ...Object.values(ids)]);
+      await engine.dockerOk(['rmi', 'lw/moving:1', 'lw/other:1']);
+      await t.sentinel(engine);
+      await matches();
+    } finally {
+      watch.stop();
+    }
   });
 
   it('a swarm stack deployed, scaled, updated and removed; status busy naming it, then idle', async () => {

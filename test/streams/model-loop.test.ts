@@ -239,4 +239,40 @@ describe('model loop (scripted port, virtual time)', () => {
     t.stop();
     assert.deepEqual(t.model()?.images.get(img.id)?.digests, ['app@sha256:abc']);
   });
+
+  it('a tag and a create show before their calls answer; a list that read the engine earlier is overtaken', async () => {
+    const t = start();
+    const a = image(1, ['app:1', 'x:1']);
+    const b = image(2, []);
+    t.port.images.set(a.id, a);
+    t.port.images.set(b.id, b);
+    await t.clock.advanceTo(10);
+    const release = t.port.hold();
+    t.port.images.set(a.id, { ...a, tags: ['app:1'] });
+    t.port.emit(t.port.event('image', 'untag', a.id, { name: a.id })); // a list starts, reading this
+    await t.clock.advanceTo(15);
+    t.port.images.set(a.id, { ...a, tags: [] });
+    t.port.images.set(b.id, { ...b, tags: ['app:1'] });
+    t.port.emit(t.port.event('image', 'tag', b.id, { name: 'app:1' }));
+    const c = { ...container(1, b.id, 'running'), labels: { composeProject: 'ci' } };
+    t.port.containers.set(c.id, c);
+    const attrs = { image: 'app:1', name: 'c1', 'com.docker.compose.project': 'ci' };
+    t.port.emit(
+      t.port.event('container', 'create', c.id, attrs),
+      t.port.event('container', 'start', c.id, attrs),
+    );
+    await t.clock.advanceTo(20);
+    const m = t.model();
+    assert.deepEqual(m?.images.get(b.id)?.tags, ['app:1'], 'the tag, with every call held');
+    assert.deepEqual(m?.images.get(a.id)?.tags, ['x:1'], 'app:1 taken from a; x:1 waits for the list');
+    assert.equal(m?.containers.get(c.id)?.state, 'running');
+    assert.equal(m?.containers.get(c.id)?.imageId, b.id);
+    assert.ok(m?.liveStacks.has('ci'), 'its stack is live before the inspect answers');
+    release();
+    await t.clock.advanceTo(100);
+    t.stop();
+    assert.deepEqual(t.model()?.images.get(b.id)?.tags, ['app:1']);
+    assert.deepEqual(t.model()?.images.get(a.id)?.tags, []);
+    assert.ok(t.port.callsOf('listImages') >= 2, 'listed again after the tag');
+  });
 });
