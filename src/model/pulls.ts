@@ -1,7 +1,7 @@
 import type { EngineEvent, ImageDetail } from '../docker/types.js';
 import { chainIds } from './chains.js';
 import { linkEviction } from './eviction-memory.js';
-import { claimTags, layerSize, putImage } from './images.js';
+import { claimTags, dropImage, layerSize, putImage } from './images.js';
 import { countPull, DEFAULT_PULL_BUDGET, type PullBudget } from './pull-budget.js';
 import { refMatches, registryOf } from './refs.js';
 import { liveRuns, type RunPolicy } from './stacks.js';
@@ -58,13 +58,17 @@ export function queuePull(model: Model, e: EngineEvent, ctx: PullContext): Note[
  */
 export function resolvePulls(
   model: Model,
-  input: { ref: string; image: ImageDetail | null; upTo?: number; error?: string },
+  input: { ref: string; image: ImageDetail | null; upTo?: number; deletedSince?: boolean; error?: string },
   ctx: PullContext,
 ): Note[] {
   const upTo = input.upTo ?? Number.POSITIVE_INFINITY;
   for (const pull of model.pendingPulls.values()) {
     if (pull.ref !== input.ref || pull.resolved || pull.seq > upTo) continue;
-    pull.resolved = { image: input.image, ...(input.error !== undefined && { error: input.error }) };
+    pull.resolved = {
+      image: input.image,
+      ...(input.deletedSince && { deletedSince: true }),
+      ...(input.error !== undefined && { error: input.error }),
+    };
   }
   return drainPulls(model, ctx);
 }
@@ -77,7 +81,7 @@ export function drainPulls(model: Model, ctx: PullContext): Note[] {
     model.pendingPulls.delete(seq);
     const answer = pull.resolved ?? { image: null, error: 'not inspected in time' };
     const note = answer.image
-      ? classify(model, pull, answer.image, ctx.now)
+      ? classify(model, pull, answer.image, ctx.now, answer.deletedSince === true)
       : unknownNote(pull, answer.error ?? 'image gone before it could be inspected');
     notes.push(note);
     remember(model, pull, note);
@@ -108,8 +112,19 @@ function presentBefore(image: ImageEntry, pull: PendingPull): boolean {
   return image.firstSeen < pull.at - PULL_GRACE_MS;
 }
 
-/** Classifies one pull against the layers held before it, adds its image to the model, returns the record. */
-function classify(model: Model, pull: PendingPull, detail: ImageDetail, now: number): Note {
+/**
+ * Classifies one pull against the layers held before it, adds its image to the model, returns the record.
+ * The inspect may have read the engine well before it is applied here (behind an earlier pull's inspect,
+ * or slow): the refs of an image the model has come from its events and the list every pull event asks
+ * for, never from this older read; and an image deleted since the read is classified, then left out.
+ */
+function classify(
+  model: Model,
+  pull: PendingPull,
+  detail: ImageDetail,
+  now: number,
+  deletedSince: boolean,
+): Note {
   const known = model.images.get(detail.id);
   const wasThere = known !== undefined && presentBefore(known, pull);
   const last = known?.lastPull;
@@ -117,11 +132,18 @@ function classify(model: Model, pull: PendingPull, detail: ImageDetail, now: num
   // Read before the image goes into the model (it adds its own layers to the counts).
   const held = wasThere ? undefined : heldBefore(model, detail, pull);
 
-  const { entry } = putImage(model, detail, now);
+  const { entry } = putImage(
+    model,
+    known ? { ...detail, tags: known.tags, digests: known.digests } : detail,
+    now,
+  );
   entry.lastUsed = Math.max(entry.lastUsed, now);
   // Repeats point at the pull they repeat, not at each other.
   if (repeatOf === undefined) entry.lastPull = { at: pull.at, eventTimeMs: pull.eventTimeMs };
-  claimTags(model, entry, now);
+  // Gone before this was applied (its delete event found nothing to drop): the record stands, the
+  // image does not stay, and its old tags are taken from no one.
+  const stays = known !== undefined || !deletedSince;
+  if (stays) claimTags(model, entry, now);
 
   let fresh = 0;
   let downloaded = 0;
@@ -146,6 +168,7 @@ function classify(model: Model, pull: PendingPull, detail: ImageDetail, now: num
   if (unknownNew > 0 && unknownOld === 0) downloaded = Math.max(0, entry.size - reused);
   if (unknownOld > 0 && unknownNew === 0) reused = Math.max(0, entry.size - downloaded);
   const total = counted.size;
+  if (!stays) dropImage(model, detail.id);
   const cls: PullClass = fresh === 0 ? 'warm' : fresh === total ? 'cold' : 'partial';
   const moved = pull.pointedAt !== undefined && pull.pointedAt !== detail.id;
   return {

@@ -108,7 +108,7 @@ export interface PendingPull {
   /** Run stacks live when the event came. */
   stacks: string[];
   /** Set when its ref was inspected; it is classified once every earlier pull is. */
-  resolved?: { image: ImageDetail | null; error?: string };
+  resolved?: { image: ImageDetail | null; deletedSince?: boolean; error?: string };
 }
 
 /** A classified pull, kept for a while so a converging service can name the pulls made for it. */
@@ -217,6 +217,8 @@ export type ModelInput =
       image: ImageDetail | null;
       /** The inspect started after pull events up to this sequence number (all pending, when absent). */
       upTo?: number;
+      /** The image was deleted after the inspect read it: classify the pull, keep the image out. */
+      deletedSince?: boolean;
       error?: string;
     }
   /**

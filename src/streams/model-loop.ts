@@ -162,8 +162,16 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
           // later ones make it run once more.
           return queue.request(`pull:${want.ref}`, async () => {
             const upTo = model.pullSeq;
+            const startedAt = scheduler.now();
             await port.inspectImage(want.ref).then(
-              (image) => push({ kind: 'pull.resolved', ref: want.ref, image, upTo }),
+              (image) =>
+                push({
+                  kind: 'pull.resolved',
+                  ref: want.ref,
+                  image,
+                  upTo,
+                  ...(image && (gone.get(image.id) ?? -1) >= startedAt && { deletedSince: true }),
+                }),
               (err: unknown) => {
                 push({ kind: 'pull.resolved', ref: want.ref, image: null, upTo, error: message(err) });
                 fail('pull inspect')(err);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PULL_GRACE_MS, PULL_STALL_MS, PULL_STORE_GAP_MS } from '../../src/model/pulls.js';
-import { image, layer, stackContainer, T0, World } from './world.js';
+import { event, image, layer, stackContainer, T0, World } from './world.js';
 
 const REF = 'registry.local:5000/ci/app:1';
 
@@ -170,5 +170,43 @@ describe('races and failures', () => {
     w.snapshot(T0 + 60_005, [image('other', ['x'])]); // the run ends before the inspect answers
     assert.deepEqual(w.resolve(T0 + 60_010, REF, image('app', ['a']))[0]!.stacks, ['ci-42']);
     assert.equal(w.model.layers.get(layer('a')), 1);
+  });
+});
+
+/** An inspect that read the engine before later image events and is applied after them. */
+describe('a pull inspect applied after later image events', () => {
+  const app = image('app', ['a', 'b'], { tags: [REF] });
+
+  it('an image deleted meanwhile: the pull is classified, the image does not come back', () => {
+    for (const deletedSince of [true, false]) {
+      const w = new World();
+      w.snapshot(T0, []);
+      w.pull(T0 + 1000, REF);
+      // `docker rmi` while the inspect was on its way: the delete event names an image not in the model.
+      w.apply(T0 + 1005, { kind: 'event', event: event('image', 'delete', app.id, T0 + 1005) });
+      const [note] = w.apply(T0 + 1010, {
+        kind: 'pull.resolved',
+        ref: REF,
+        image: app,
+        ...(deletedSince && { deletedSince }),
+      });
+      assert.equal(note!.class, 'cold');
+      // Without the loop's flag nothing tells the model: the point of the flag.
+      assert.equal(w.model.images.has(app.id), !deletedSince);
+      assert.equal(w.model.layers.size, deletedSince ? 0 : 2, 'no layer counted for an image not there');
+    }
+  });
+
+  it('an image the model has keeps the refs its events gave it, not those the inspect read', () => {
+    const w = new World();
+    w.snapshot(T0, []);
+    w.pull(T0 + 1000, REF);
+    // The list the pull asked for lands first, after the tag moved on to another image.
+    const other = image('other', ['c'], { tags: [REF] });
+    w.apply(T0 + 1005, { kind: 'images', images: [{ ...app, tags: [] }, other] });
+    const [note] = w.resolve(T0 + 1010, REF, app);
+    assert.equal(note!.image, app.id);
+    assert.deepEqual(w.model.images.get(app.id)?.tags, []);
+    assert.deepEqual(w.model.images.get(other.id)?.tags, [REF]);
   });
 });
