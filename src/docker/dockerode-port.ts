@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
 import { Observable } from 'rxjs';
 import { LayerwardenError } from '../errors.js';
 import {
@@ -12,7 +13,25 @@ import {
   decodeTask,
 } from './decode.js';
 import type { DockerPort, EventsFrame, EventsQuery } from './port.js';
+import { deferRequire } from './deferred-require.js';
 import type { ImageRemoveOutcome, RemoveOutcome } from './types.js';
+
+const requireHere = createRequire(import.meta.url);
+/**
+ * dockerode loads at start what only features the agent never uses need: ssh2 for `ssh://` hosts
+ * (`parseDockerHost` refuses them; its WebAssembly and crypto alone hold ~14 MB) and grpc with its proto
+ * loader for BuildKit sessions. Deferred, they load if ever used; at rest the agent holds ~14 MB less RSS
+ * (bench/memory.ts, docs/benchmarks.md). dockerode itself is loaded as before, and is still what talks
+ * to the engine.
+ */
+function deferUnusedDependencies(): void {
+  const dockerode = requireHere.resolve('dockerode');
+  deferRequire(dockerode, '@grpc/grpc-js');
+  deferRequire(dockerode, '@grpc/proto-loader');
+  deferRequire(createRequire(dockerode).resolve('docker-modem'), 'ssh2', ['Client']);
+}
+deferUnusedDependencies();
+const Dockerode = requireHere('dockerode') as typeof Docker;
 
 /** Where the engine is: `unix:///path`, `tcp://host:port`, or a bare socket path. */
 export function parseDockerHost(host: string): Docker.DockerOptions {
@@ -50,7 +69,7 @@ interface DialOptions {
 
 /** The one implementation of DockerPort: dockerode's modem, calling API paths we name ourselves. */
 export function createDockerodePort(dockerHost: string): DockerPort {
-  const docker = new Docker({ ...parseDockerHost(dockerHost), version: API_VERSION });
+  const docker = new Dockerode({ ...parseDockerHost(dockerHost), version: API_VERSION });
   const call = <T = unknown>(o: DialOptions): Promise<T> =>
     new Promise((resolve, reject) => {
       docker.modem.dial(

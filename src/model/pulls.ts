@@ -3,7 +3,7 @@ import { chainIds } from './chains.js';
 import { linkEviction } from './eviction-memory.js';
 import { claimTags, dropImage, layerSize, putImage } from './images.js';
 import { countPull, DEFAULT_PULL_BUDGET, type PullBudget } from './pull-budget.js';
-import { refMatches, registryOf } from './refs.js';
+import { refMatcher, registryOf } from './refs.js';
 import { liveRuns, type RunPolicy } from './stacks.js';
 import type { ImageEntry, Model, Note, PendingPull, PullClass, RecentPull } from './types.js';
 
@@ -228,6 +228,7 @@ function remember(model: Model, pull: PendingPull, note: Note): void {
 
 /** The image a ref names in the model, if any. */
 export function imageIdForRef(model: Model, ref: string): string | undefined {
-  for (const image of model.images.values()) if (refMatches(image, ref)) return image.id;
+  const matches = refMatcher(ref);
+  for (const image of model.images.values()) if (matches(image)) return image.id;
   return undefined;
 }

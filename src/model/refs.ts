@@ -40,26 +40,50 @@ export function registryOf(ref: string): string {
   return first.includes('.') || first.includes(':') || first === 'localhost' ? first : 'docker.io';
 }
 
+/** What `refMatcher` reads of an image. */
+export interface RefHolder {
+  tags: readonly string[];
+  digests: readonly string[];
+}
+
+/** Does `s`, up to `end`, end with `suffix`? (No substring is allocated.) */
+const endsAt = (s: string, suffix: string, end: number) =>
+  end >= suffix.length && s.startsWith(suffix, end - suffix.length);
+
 /**
  * Does an image holding these tags and digests answer to `ref`? A ref with a digest matches on the
  * digest (that is how swarm stores its pulls); otherwise on the tag (`latest` when none is given).
+ * The ref is parsed once: every pull event asks this of every image in the model, and parsing each of
+ * their refs was a quarter of what the whole agent allocated under churn (bench/memory.ts). A ref is
+ * parsed only when it ends with the wanted tag or digest, which any match must.
  */
-export function refMatches(
-  image: { tags: readonly string[]; digests: readonly string[] },
-  ref: string,
-): boolean {
+export function refMatcher(ref: string): (image: RefHolder) => boolean {
   const want = parseRef(ref);
   if (want.digest) {
-    return image.digests.some((d) => {
-      const have = parseRef(d);
-      return have.repo === want.repo && have.digest === want.digest;
-    });
+    const { digest } = want;
+    const suffix = `@${digest}`;
+    return (image) =>
+      image.digests.some((d) => {
+        if (!d.endsWith(suffix)) return false;
+        const have = parseRef(d);
+        return have.repo === want.repo && have.digest === digest;
+      });
   }
   const tag = want.tag ?? 'latest';
-  return image.tags.some((t) => {
-    const have = parseRef(t);
-    return have.repo === want.repo && have.tag === tag;
-  });
+  const suffix = `:${tag}`;
+  return (image) =>
+    image.tags.some((t) => {
+      // The tag sits before any digest: `repo:tag@sha256:…`.
+      const at = t.indexOf('@');
+      if (!endsAt(t, suffix, at < 0 ? t.length : at)) return false;
+      const have = parseRef(t);
+      return have.repo === want.repo && have.tag === tag;
+    });
+}
+
+/** `refMatcher` for one image. */
+export function refMatches(image: RefHolder, ref: string): boolean {
+  return refMatcher(ref)(image);
 }
 
 /**

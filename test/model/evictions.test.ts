@@ -3,7 +3,12 @@ import { describe, it } from 'node:test';
 import type { EngineEvent, ImageDetail } from '../../src/docker/types.js';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
-import { BURST_QUIET_MS, claimedByPrune } from '../../src/model/evictions.js';
+import {
+  BURST_MAX_EVICTIONS,
+  BURST_MAX_MS,
+  BURST_QUIET_MS,
+  claimedByPrune,
+} from '../../src/model/evictions.js';
 import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
 import type { Model, ModelInput, Note, Step } from '../../src/model/types.js';
 import { ENGINE_INFO, IMAGE_A, IMAGE_B, IMAGE_C, replayFixture } from './eviction-fixture.js';
@@ -212,6 +217,50 @@ describe('what counts as an eviction', () => {
       evictions(quiet.notes).map((n) => [n.cause, n.activity]),
       [['list', 'unknown']],
     );
+  });
+
+  it('a burst that never goes quiet is logged once it holds BURST_MAX_EVICTIONS; the next one opens anew', () => {
+    const n = BURST_MAX_EVICTIONS + 1;
+    const ids = Array.from({ length: n }, (_, i) => `sha256:${i}`);
+    const model = modelWith(ids.map((id) => image(id, [`app:${id.slice(7)}`])));
+    const logged: Note[] = [];
+    // One delete every millisecond: never 2 s of quiet, never a minute open.
+    ids.forEach((id, i) =>
+      logged.push(...evictions(ev(model, event('image', 'delete', id, 1000 + i)).notes)),
+    );
+    assert.deepEqual(
+      logged.map((e) => e.image),
+      ids.slice(0, BURST_MAX_EVICTIONS),
+      'the full burst, in order, when the next eviction comes',
+    );
+    assert.ok(logged.every((e) => e.activity === 'delete'));
+    assert.deepEqual(
+      model.heldEvictions?.items.map((i) => i.note.image),
+      [ids.at(-1)],
+    );
+    // A prune that ends now claims only what is still held.
+    const prune = ev(model, event('image', 'prune', '', 5000, { reclaimed: '10' }));
+    assert.deepEqual(
+      evictions(prune.notes).map((e) => [e.image, e.activity]),
+      [[ids.at(-1), 'engine-prune']],
+    );
+  });
+
+  it('a burst open for BURST_MAX_MS is logged at its next eviction, however busy the host', () => {
+    const gapMs = 1500;
+    const count = Math.ceil(BURST_MAX_MS / gapMs) + 1;
+    const ids = Array.from({ length: count }, (_, i) => `sha256:${i}`);
+    const model = modelWith(ids.map((id) => image(id, [])));
+    const logged: Note[] = [];
+    ids.forEach((id, i) =>
+      logged.push(...evictions(ev(model, event('image', 'delete', id, 1000 + i * gapMs)).notes)),
+    );
+    assert.deepEqual(
+      logged.map((e) => e.image),
+      ids.slice(0, -1),
+    );
+    assert.equal(model.heldEvictions?.items.length, 1);
+    assert.equal(model.heldEvictions?.openedAt, 1000 + (count - 1) * gapMs);
   });
 
   it('a prune event with no burst claims nothing', () => {
