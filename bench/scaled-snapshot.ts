@@ -46,6 +46,7 @@ export function scaledSnapshot(images: number, nowMs: number): EngineSnapshot {
       serverVersion: 'synthetic',
       apiVersion: '1.41',
       dockerRootDir: '/var/lib/docker',
+      imageStore: 'graphdriver' as const,
       swarm: 'active',
       isManager: true,
     },

@@ -37,6 +37,7 @@ export class SimEngine implements DockerPort {
       serverVersion: 'sim',
       apiVersion: '1.41',
       dockerRootDir: '/var/lib/docker',
+      imageStore: 'graphdriver' as const,
       swarm: 'active' as const,
       isManager: true,
     };

@@ -17,6 +17,7 @@ export const ENGINE: EngineInfo = {
   serverVersion: '20.10.24',
   apiVersion: '1.41',
   dockerRootDir: '/var/lib/docker',
+  imageStore: 'graphdriver' as const,
   swarm: 'inactive',
   isManager: false,
 };

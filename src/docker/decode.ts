@@ -197,6 +197,18 @@ export function decodeTask(raw: unknown): TaskInfo {
   };
 }
 
+/**
+ * The containerd image store shows in `/info` as a `driver-type` of `io.containerd.snapshotter.v1` in
+ * `DriverStatus` (ENGINE-FACTS 28); any other answer is the graphdriver store.
+ */
+function imageStoreOf(r: Record<string, unknown>): EngineInfo['imageStore'] {
+  const status = Array.isArray(r.DriverStatus) ? r.DriverStatus : [];
+  const snapshotter = status.some(
+    (pair) => Array.isArray(pair) && pair[0] === 'driver-type' && pair[1] === 'io.containerd.snapshotter.v1',
+  );
+  return snapshotter ? 'containerd' : 'graphdriver';
+}
+
 export function decodeInfo(raw: unknown, apiVersion: string): EngineInfo {
   const r = obj(raw);
   const swarm = obj(r.Swarm);
@@ -211,6 +223,7 @@ export function decodeInfo(raw: unknown, apiVersion: string): EngineInfo {
       ? localState
       : 'error') as EngineInfo['swarm'],
     isManager: swarm.ControlAvailable === true,
+    imageStore: imageStoreOf(r),
     ...(Number.isFinite(Date.parse(str(r.SystemTime))) && { systemTime: Date.parse(str(r.SystemTime)) }),
   };
 }

@@ -113,6 +113,11 @@ export interface EngineInfo {
   dockerRootDir: string;
   swarm: 'active' | 'inactive' | 'pending' | 'error' | 'locked';
   isManager: boolean;
+  /**
+   * Where the engine keeps images: its own graphdriver store, or containerd's image store (snapshotters;
+   * Docker 29's default on fresh installs, content under containerd's root, not DockerRootDir).
+   */
+  imageStore: 'graphdriver' | 'containerd';
   /** The engine's clock when it answered (`SystemTime`), ms: `since`/`until` of the events API are in its time. */
   systemTime?: number;
 }

@@ -34,6 +34,7 @@ export const ENGINE_INFO: EngineInfo = {
   serverVersion: FIXTURE.engine.version,
   apiVersion: FIXTURE.engine.apiVersion,
   dockerRootDir: '/var/lib/docker',
+  imageStore: 'graphdriver' as const,
   swarm: 'inactive',
   isManager: false,
 };

@@ -293,6 +293,7 @@ export function snapshot(sim: Sim): EngineSnapshot {
       serverVersion: '20.10.24',
       apiVersion: '1.41',
       dockerRootDir: '/d',
+      imageStore: 'graphdriver' as const,
       swarm: 'active',
       isManager: true,
     },

@@ -107,6 +107,7 @@ export class World {
       serverVersion: '20.10.24',
       apiVersion: '1.41',
       dockerRootDir: '/var/lib/docker',
+      imageStore: 'graphdriver' as const,
       swarm: 'active' as const,
       isManager: true,
       ...(more.engineTimeMs !== null && { systemTime: more.engineTimeMs ?? now }),

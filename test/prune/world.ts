@@ -88,6 +88,7 @@ export function resnapshot(model: Model, world: World, now: number): Note[] {
     serverVersion: '20.10.24',
     apiVersion: '1.41',
     dockerRootDir: '/var/lib/docker',
+    imageStore: 'graphdriver' as const,
     swarm: 'active' as const,
     isManager: true,
   };

@@ -35,6 +35,7 @@ const INFO: EngineInfo = {
   serverVersion: '20.10.24',
   apiVersion: '1.41',
   dockerRootDir: '/var/lib/docker',
+  imageStore: 'graphdriver' as const,
   swarm: 'inactive',
   isManager: false,
 };
