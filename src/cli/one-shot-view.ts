@@ -5,7 +5,9 @@ import type { Model } from '../model/types.js';
 import type { DiskReading } from '../prune/gates.js';
 import { type AgentState, clocksOf, loadState } from '../state/state-file.js';
 import { oneShotModel } from '../streams/one-shot.js';
-import { connect, idlePolicy } from './shared.js';
+import { connect, type EngineOrigins } from './engine.js';
+import { idlePolicy } from './shared.js';
+import { stateFileError } from './state-owner.js';
 
 export interface OneShotView {
   model: Model;
@@ -21,10 +23,15 @@ export interface OneShotView {
  * without touching the file, a model built once (the engine's replay for the quiet period, then a list),
  * and the disk holding the Docker root.
  */
-export async function oneShotView(config: Config): Promise<OneShotView> {
-  const { port, info } = await connect(config);
+export async function oneShotView(
+  config: Config,
+  origins: EngineOrigins & { stateFile: string },
+): Promise<OneShotView> {
+  const { port, info } = await connect(config, origins);
   const now = Date.now();
-  const { state } = await loadState(config.stateFile, now, { readOnly: true });
+  const { state } = await loadState(config.stateFile, now, { readOnly: true }).catch((err: unknown) => {
+    throw stateFileError(config.stateFile, origins.stateFile)(err, 'cannot read it');
+  });
   const policy = idlePolicy(config);
   const { model } = await oneShotModel({
     port,

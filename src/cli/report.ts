@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { type Command, InvalidArgumentError } from 'commander';
 import { LayerwardenError } from '../errors.js';
 import { auditSection, renderAudit } from '../report/audit.js';
+import { boundedLines } from '../report/read-lines.js';
 import { readLog } from '../report/read-log.js';
 import { renderSummary } from '../report/render-summary.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
@@ -17,7 +17,7 @@ async function openLog(file: string): Promise<{ input: NodeJS.ReadableStream; cl
       await handle.close();
       throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     }
-    return { input: handle.createReadStream({ encoding: 'utf8' }), close: () => handle.close() };
+    return { input: handle.createReadStream(), close: () => handle.close() };
   } catch (err) {
     const code = (err as { code?: string }).code;
     const why =
@@ -51,23 +51,29 @@ export function reportCommand(program: Command): void {
     .option('--json', 'same as --report-format json')
     .action(
       action(async (file: string, opts: { reportFormat?: ReportFormat; json?: boolean }) => {
+        if (opts.json && opts.reportFormat && opts.reportFormat !== 'json')
+          throw new LayerwardenError(
+            'usage',
+            `--json and --report-format ${opts.reportFormat} ask for two formats: give one`,
+          );
         const format: ReportFormat = opts.json ? 'json' : (opts.reportFormat ?? 'text');
         const { input, close } = await openLog(file);
         const name = file === '-' ? 'stdin' : file;
         let reading: Awaited<ReturnType<typeof readLog>>;
         try {
-          reading = await readLog(createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY }));
+          reading = await readLog(boundedLines(input as AsyncIterable<Uint8Array>, name));
         } catch (err) {
+          if (err instanceof LayerwardenError) throw err;
           throw new LayerwardenError('internal', `reading ${name}: ${(err as Error).message}`, {
             cause: err,
           });
         } finally {
           await close();
         }
-        if (reading.lines > 0 && reading.records === 0)
+        if (reading.records === 0)
           throw new LayerwardenError(
             'usage',
-            `${name} is not a layerwarden log stream (no line is a log record)`,
+            `${name} is not a layerwarden log stream (${reading.lines === 0 ? 'it is empty' : 'no line is a log record'})`,
           );
         const audit = auditSection(reading.audited);
         process.stdout.write(

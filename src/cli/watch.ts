@@ -4,11 +4,12 @@ import { startAgent } from '../agent/agent.js';
 import { startBoundaryRunner } from '../agent/boundary-runner.js';
 import { serveAgent } from '../agent/serve.js';
 import { parseDuration } from '../config/duration.js';
-import { createDockerodePort } from '../docker/dockerode-port.js';
-import { createLogger, logNote } from '../log/logger.js';
+import { logNote } from '../log/logger.js';
 import { startLiveReport } from '../report/live-report.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
+import { enginePort } from './engine.js';
 import { runUntilStopped } from './lifecycle.js';
+import { openLog } from './log-target.js';
 import { pruneSettings, scheduleOf } from './prune-config.js';
 import { action, configFrom, idlePolicy, withSharedOptions } from './shared.js';
 import { openState } from './state-owner.js';
@@ -39,18 +40,17 @@ export function watchCommand(program: Command): void {
       )
       .option('--no-prune', 'observe only (needs no write access to the engine)')
       .option('--dry-run', 'decide, but remove nothing'),
+    'watch',
   ).action(
     action(async (opts: Record<string, unknown>) => {
-      const resolved = configFrom(opts).config;
+      const { config: resolved, origins } = configFrom(opts);
       const reportFormat =
         (opts.reportFormat as ReportFormat | undefined) ?? (opts.report ? 'text' : undefined);
       // With a report on stdout, the log stream moves out of its way (to stderr unless --log-file).
       const config = reportFormat && !resolved.logFile ? { ...resolved, logFile: 'stderr' } : resolved;
       const schedule = scheduleOf(config);
-      const { logger, reopen, flush } = createLogger({
-        level: config.logLevel,
-        ...(config.logFile && { file: config.logFile }),
-      });
+      const port = enginePort(config, origins, false);
+      const { logger, reopen, flush } = openLog(config, config.logFile, origins.logFile);
       const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
       const { state, readOnly, release } = await openState(
         config,
@@ -59,12 +59,12 @@ export function watchCommand(program: Command): void {
           owner: prune === 'off' ? 'never' : 'always',
           logger,
           now: Date.now(),
+          origin: origins.stateFile,
         },
       ).catch((err: unknown) => {
         flush();
         throw err;
       });
-      const port = createDockerodePort(config.dockerHost);
       const policy = idlePolicy(config);
       const agent = startAgent({ config, port, logger, state, policy, readOnly });
       const report =

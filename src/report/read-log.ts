@@ -37,7 +37,8 @@ export async function readLog(lines: AsyncIterable<string>): Promise<LogReading>
       parsed = undefined;
     }
     const item = readRecord(parsed);
-    if (item === 'bad') {
+    // A log record names its event; any other JSON (a config file, an array) is not one.
+    if (item === 'bad' || typeof (parsed as { event?: unknown }).event !== 'string') {
       reading.bad++;
       reading.firstBad ??= n;
       continue;
