@@ -11,7 +11,7 @@
 #   private-engine.sh stop DIR                stop everything, unmount, remove DIR (idempotent)
 set -uo pipefail
 
-readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2)
+readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2 openssl)
 readonly REGISTRY_PORT=5000 # inside the engine's own network namespace, so always free
 readonly START_TIMEOUT_S=${LW_ENGINE_START_TIMEOUT:-60}
 readonly STOP_TIMEOUT_S=${LW_ENGINE_STOP_TIMEOUT:-30}
