@@ -115,7 +115,8 @@ describe('reaching the engine as the docker CLI does', { timeout: 600_000 }, () 
   /** The child's environment: no engine of the host, no docker CLI config of the host. */
   const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
     const e = engine.childEnv(extra);
-    if (!extra.DOCKER_HOST) delete e.DOCKER_HOST;
+    // spawn ignores undefined values: no DOCKER_HOST unless the case sets one.
+    if (!extra.DOCKER_HOST) e.DOCKER_HOST = undefined;
     return { ...e, DOCKER_CONFIG: extra.DOCKER_CONFIG ?? path.join(tmp, 'no-cli-config'), ...extra };
   };
   const stateFile = () => path.join(tmp, `state-${Math.random().toString(36).slice(2)}.json`);
