@@ -212,3 +212,48 @@ async function close(path: string): Promise<void> {
   servers.delete(path);
   await new Promise<void>((resolve) => server?.close(() => resolve()));
 }
+
+describe('prune --now --unit uses the service state file and its lock', () => {
+  it('refuses to run beside the service that holds the lock, before reaching any engine', async () => {
+    const { hostname } = await import('node:os');
+    const { writeFileSync } = await import('node:fs');
+    const svc = join(dir, 'svc');
+    mkdirSync(svc);
+    const unit = join(dir, 'svc.service');
+    writeFileSync(
+      unit,
+      `[Service]\nExecStart=/usr/local/bin/layerwarden watch\nEnvironment=STATE_DIRECTORY=${svc} LAYERWARDEN_DOCKER_HOST=unix://${dir}/no-engine.sock\n`,
+    );
+    // The running service: a live process named in the lock, as `watch` writes it.
+    const service = spawn('sleep', ['60']);
+    try {
+      writeFileSync(
+        join(svc, 'state.json.lock'),
+        JSON.stringify({
+          pid: service.pid,
+          host: hostname(),
+          command: 'watch',
+          since: '2026-01-01T00:00:00.000Z',
+        }),
+      );
+      const r = await layerwarden(['prune', '--now', '--unit', unit]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^layerwarden: state file ${svc}/state.json is in use by layerwarden watch \\(pid ${service.pid} `,
+        ),
+      );
+      oneLine(r.stderr);
+      // Without --unit the shell's environment has no STATE_DIRECTORY: another state file, which is why
+      // the docs say --unit.
+      const shell = await layerwarden(['config', '--json']);
+      const row = (
+        JSON.parse(shell.stdout) as { options: Array<{ key: string; value: string }> }
+      ).options.find((o) => o.key === 'stateFile');
+      assert.notEqual(row?.value, join(svc, 'state.json'));
+    } finally {
+      service.kill();
+    }
+  });
+});
