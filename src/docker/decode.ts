@@ -10,7 +10,10 @@ import type {
   TaskInfo,
 } from './types.js';
 
-/** Decoders from the engine's JSON (API 1.41) to our types. They read only the fields we know. */
+/**
+ * Decoders from the engine's JSON (API 1.41) to our types, on either image store. They read only the
+ * fields we know.
+ */
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as Json) : {});
@@ -20,15 +23,32 @@ const num = (v: unknown, fallback = 0): number =>
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
-/** `<none>:<none>` and `<none>@<none>` are the engine's way of saying "no ref". */
-const realRefs = (refs: string[]) => refs.filter((r) => !r.startsWith('<none>'));
+/**
+ * `<none>:<none>` and `<none>@<none>` are the engine's way of saying "no ref"; so is a bare digest, which
+ * the containerd store lists in `RepoDigests` of an image none of whose platforms is present
+ * (daemon/containerd/image_list.go `imageSummary`): it is the image's own id, not a name.
+ */
+const realRefs = (refs: string[]) =>
+  refs.filter((r) => !r.startsWith('<none>') && !/^sha256:[0-9a-f]{64}$/.test(r));
+
+/**
+ * An image's tags and digest refs. The containerd image store lists every name of an image in
+ * `RepoTags`, a digested name (`repo@sha256:…`, what a pull by digest leaves) included
+ * (daemon/containerd/image_list.go `Images`, image_inspect.go `collectRepoTagsAndDigests`): such a
+ * name is a digest ref, not a tag, as the graphdriver store says. docs/containerd-store.md.
+ */
+function refsOf(r: Json): { tags: string[]; digests: string[] } {
+  const named = realRefs(strings(r.RepoTags));
+  const digests = realRefs(strings(r.RepoDigests));
+  for (const ref of named) if (ref.includes('@') && !digests.includes(ref)) digests.push(ref);
+  return { tags: named.filter((ref) => !ref.includes('@')), digests };
+}
 
 export function decodeImageSummary(raw: unknown): ImageInfo {
   const r = obj(raw);
   return {
     id: str(r.Id),
-    tags: realRefs(strings(r.RepoTags)),
-    digests: realRefs(strings(r.RepoDigests)),
+    ...refsOf(r),
     size: num(r.Size),
     created: num(r.Created),
   };
@@ -53,8 +73,7 @@ export function decodeImageInspect(raw: unknown, history?: unknown): ImageDetail
   const createdMs = Date.parse(str(r.Created));
   const detail: ImageDetail = {
     id: str(r.Id),
-    tags: realRefs(strings(r.RepoTags)),
-    digests: realRefs(strings(r.RepoDigests)),
+    ...refsOf(r),
     size: num(r.Size),
     created: Number.isFinite(createdMs) ? Math.floor(createdMs / 1000) : 0,
     layers,

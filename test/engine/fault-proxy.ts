@@ -30,6 +30,13 @@ export class FaultProxy {
   eventsOpened = 0;
   /** Every request that passed, as `METHOD /path?query` (a test can prove what was never sent). */
   readonly requests: string[] = [];
+  /**
+   * `containerd`: `/info` says the engine keeps images in containerd's store, as Docker 29 does on a
+   * fresh install (`DriverStatus` `[["driver-type","io.containerd.snapshotter.v1"]]`, moby's
+   * daemon/containerd/service.go `LayerStoreStatus`). Only what /info says changes: the engine behind
+   * it is still the graphdriver one.
+   */
+  reportImageStore?: 'containerd';
   private readonly conns = new Set<EventsConn>();
   private readonly server: http.Server;
 
@@ -75,7 +82,10 @@ export class FaultProxy {
     upstream.on('error', () => res.destroy());
     res.on('close', () => upstream.destroy());
     if (!isEvents) {
+      const rewrite =
+        this.reportImageStore === 'containerd' && /^\/(v[\d.]+\/)?info(\?|$)/.test(req.url ?? '');
       upstream.on('response', (upRes) => {
+        if (rewrite && upRes.statusCode === 200) return reportContainerdStore(upRes, res);
         res.writeHead(upRes.statusCode ?? 502, headersOf(upRes));
         upRes.pipe(res);
       });
@@ -168,6 +178,20 @@ export class FaultProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await rm(this.socketPath, { force: true });
   }
+}
+
+/** The engine's /info with the containerd image store's `DriverStatus` in place of the graphdriver's. */
+function reportContainerdStore(upRes: http.IncomingMessage, res: http.ServerResponse) {
+  const chunks: Buffer[] = [];
+  upRes.on('data', (c: Buffer) => chunks.push(c));
+  upRes.on('error', () => res.destroy());
+  upRes.on('end', () => {
+    const info = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+    info.DriverStatus = [['driver-type', 'io.containerd.snapshotter.v1']];
+    const body = Buffer.from(JSON.stringify(info));
+    res.writeHead(200, { ...headersOf(upRes), 'content-length': body.length });
+    res.end(body);
+  });
 }
 
 function headersOf(res: http.IncomingMessage): http.OutgoingHttpHeaders {

@@ -19,7 +19,7 @@ function setup(over: Partial<MetricsSources> = {}) {
     model: () => model,
     idle: () => idle,
     queueDepth: () => 3,
-    disk: async () => undefined,
+    disks: async () => [],
     prune: () => ({}),
     pullBudget: 200,
     ...over,
@@ -160,11 +160,19 @@ describe('agent metrics', () => {
       totalBytes: 1000,
       freeBytes: 185,
     };
+    const containerd: DiskReading = {
+      path: '/var/lib/containerd',
+      ok: true,
+      usedPercent: 40,
+      usedBytes: 400,
+      totalBytes: 1000,
+      freeBytes: 600,
+    };
     let reads = 0;
     const { model, scrape, setIdle } = setup({
-      disk: async () => {
+      disks: async () => {
         reads++;
-        return disk;
+        return [disk, containerd];
       },
       prune: () => ({
         lastRunAt: T0 - 86_400_000,
@@ -193,7 +201,13 @@ describe('agent metrics', () => {
     assert.equal(sampleValue(exp, 'layerwarden_busy_reasons', { reason: 'recent-pull' }), 1);
     assert.equal(sampleValue(exp, 'layerwarden_busy_reasons', { reason: 'service-converging' }), 0);
     assert.equal(sampleValue(exp, 'layerwarden_disk_used_percent', { path: '/var/lib/docker' }), 81.5);
-    assert.equal(sampleValue(exp, 'layerwarden_disk_bytes', { kind: 'free' }), 185);
+    assert.equal(sampleValue(exp, 'layerwarden_disk_bytes', { path: '/var/lib/docker', kind: 'free' }), 185);
+    assert.equal(sampleValue(exp, 'layerwarden_disk_used_percent', { path: '/var/lib/containerd' }), 40);
+    assert.equal(
+      sampleValue(exp, 'layerwarden_disk_bytes', { path: '/var/lib/containerd', kind: 'used' }),
+      400,
+    );
+    assert.equal(sampleValue(exp, 'layerwarden_disk_reading_ok'), 1);
     assert.equal(
       sampleValue(exp, 'layerwarden_prune_next_boundary_timestamp_seconds', {
         schedule: '0 0 * * *',
