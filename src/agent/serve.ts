@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/options.js';
+import type { EngineInfo } from '../docker/types.js';
 import { LayerwardenError } from '../errors.js';
 import { readDisk as statfsDisk } from '../host/disk.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
@@ -24,6 +25,8 @@ export interface ServeOptions {
   readDisk?: (path: string) => Promise<DiskReading>;
   /** Node process metrics (heap, event loop lag, fds) beside the agent's; on in production. */
   processMetrics?: boolean;
+  /** The engine as first contacted, when it answered before the start (the API version spoken with it). */
+  engine?: EngineInfo;
 }
 
 export interface Served {
@@ -104,8 +107,10 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
 
   const boundary = next();
   const log = config.logFile ?? 'stdout';
+  const e = opts.engine;
+  const range = e?.apiRange && `${e.apiRange.min ?? '?'}–${e.apiRange.max}`;
   const parts = [
-    `layerwarden watching ${config.dockerHost}`,
+    `layerwarden watching ${config.dockerHost}${e ? ` (docker ${e.serverVersion}, API ${e.apiVersion}${range ? ` of ${range}` : ''})` : ''}`,
     `log to ${log}`,
     `state in ${config.stateFile}${opts.prune === 'off' ? ' (read only)' : ''}`,
     boundary === undefined
@@ -118,6 +123,8 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
     {
       event: 'agent.start',
       dockerHost: config.dockerHost,
+      ...(e && { engineVersion: e.serverVersion, apiVersion: e.apiVersion }),
+      ...(range && { engineApi: range }),
       stateFile: config.stateFile,
       log,
       prune: opts.prune,

@@ -74,6 +74,32 @@ export async function connect(config: Config): Promise<{ port: DockerPort; info:
   }
 }
 
+/** How long the resident agent waits for the engine's first answer before it starts without it. */
+const FIRST_CONTACT_MS = 10_000;
+
+/**
+ * The resident agent's first contact: the engine's info (and the API version negotiated with it), or
+ * undefined when it does not answer in time (the agent then starts and waits for it). An engine outside
+ * the agent's API range rejects with the negotiation's `engine-unreachable` error (exit 3).
+ */
+export async function firstContact(port: DockerPort): Promise<EngineInfo | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), FIRST_CONTACT_MS).unref();
+  });
+  try {
+    return await Promise.race([
+      port.info().catch((err: unknown) => {
+        if (err instanceof LayerwardenError) throw err;
+        return undefined;
+      }),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Runs a command's body: a failure becomes one line on stderr and the exit code of the contract; the
  * process drains and exits by itself (no process.exit, so logs are not lost).

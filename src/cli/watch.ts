@@ -10,7 +10,7 @@ import { startLiveReport } from '../report/live-report.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
 import { runUntilStopped } from './lifecycle.js';
 import { pruneSettings, scheduleOf } from './prune-config.js';
-import { action, configFrom, idlePolicy, withSharedOptions } from './shared.js';
+import { action, configFrom, firstContact, idlePolicy, withSharedOptions } from './shared.js';
 import { openState } from './state-owner.js';
 
 export function watchCommand(program: Command): void {
@@ -51,6 +51,13 @@ export function watchCommand(program: Command): void {
         level: config.logLevel,
         ...(config.logFile && { file: config.logFile }),
       });
+      const port = createDockerodePort(config.dockerHost);
+      // An engine that answers but serves no version the agent speaks: one line and exit 3, not a
+      // resident agent that can never list. One not answering yet is waited for as always.
+      const engine = await firstContact(port).catch((err: unknown) => {
+        flush();
+        throw err;
+      });
       const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
       const { state, readOnly, release } = await openState(
         config,
@@ -64,7 +71,6 @@ export function watchCommand(program: Command): void {
         flush();
         throw err;
       });
-      const port = createDockerodePort(config.dockerHost);
       const policy = idlePolicy(config);
       const agent = startAgent({ config, port, logger, state, policy, readOnly });
       const report =
@@ -89,13 +95,19 @@ export function watchCommand(program: Command): void {
           .stop()
           .then(() => agent.stop())
           .finally(release);
-      const served = await serveAgent({ agent, config, logger, policy, prune, processMetrics: true }).catch(
-        async (err: unknown) => {
-          await stopAll();
-          flush();
-          throw err;
-        },
-      );
+      const served = await serveAgent({
+        agent,
+        config,
+        logger,
+        policy,
+        prune,
+        processMetrics: true,
+        ...(engine && { engine }),
+      }).catch(async (err: unknown) => {
+        await stopAll();
+        flush();
+        throw err;
+      });
       // The log stream may be a file: say where on the terminal too.
       if (config.logFile && config.logFile !== 'stderr') process.stderr.write(`${served.startLine}\n`);
 

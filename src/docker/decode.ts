@@ -9,8 +9,12 @@ import type {
   ServiceInfo,
   TaskInfo,
 } from './types.js';
+import { atLeast } from './negotiate.js';
 
-/** Decoders from the engine's JSON (API 1.41) to our types. They read only the fields we know. */
+/**
+ * Decoders from the engine's JSON to our types, for every API version the agent speaks (1.41 to
+ * AGENT_API.max; what changed where: docs/engine-api.md). They read only the fields we know.
+ */
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as Json) : {});
@@ -23,14 +27,21 @@ const strings = (v: unknown): string[] =>
 /** `<none>:<none>` and `<none>@<none>` are the engine's way of saying "no ref". */
 const realRefs = (refs: string[]) => refs.filter((r) => !r.startsWith('<none>'));
 
-export function decodeImageSummary(raw: unknown): ImageInfo {
+/**
+ * One `/images/json` entry. Untagged images show `<none>` refs before 1.43 and empty lists from it;
+ * `RepoTags`/`RepoDigests` may be null. `Size` only (`VirtualSize`, the same figure, is gone from 1.44).
+ * `Containers` is the engine's count of containers using the image from 1.51 (-1, unknown, before).
+ */
+export function decodeImageSummary(raw: unknown, apiVersion = ''): ImageInfo {
   const r = obj(raw);
+  const containers = atLeast(apiVersion, '1.51') ? num(r.Containers, -1) : -1;
   return {
     id: str(r.Id),
     tags: realRefs(strings(r.RepoTags)),
     digests: realRefs(strings(r.RepoDigests)),
     size: num(r.Size),
     created: num(r.Created),
+    ...(containers >= 0 && { containers }),
   };
 }
 
@@ -209,7 +220,8 @@ function imageStoreOf(r: Record<string, unknown>): EngineInfo['imageStore'] {
   return snapshotter ? 'containerd' : 'graphdriver';
 }
 
-export function decodeInfo(raw: unknown, apiVersion: string): EngineInfo {
+/** `/info`, with the API version spoken on the connection and the engine's own range (src/docker/negotiate.ts). */
+export function decodeInfo(raw: unknown, apiVersion: string, apiRange?: EngineInfo['apiRange']): EngineInfo {
   const r = obj(raw);
   const swarm = obj(r.Swarm);
   const localState = str(swarm.LocalNodeState, 'inactive');
@@ -218,6 +230,7 @@ export function decodeInfo(raw: unknown, apiVersion: string): EngineInfo {
     name: str(r.Name),
     serverVersion: str(r.ServerVersion),
     apiVersion,
+    ...(apiRange && { apiRange }),
     dockerRootDir: str(r.DockerRootDir),
     swarm: (['active', 'inactive', 'pending', 'error', 'locked'].includes(localState)
       ? localState
