@@ -6,6 +6,7 @@
  * built CLI; and an upgrade under a running agent (20.10 → the 29 face), nothing pruned while it was blind.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,8 @@ import { FaultProxy } from './fault-proxy.js';
 import { type Engine, startEngine, waitFor } from './harness.js';
 import { livePrune } from './live-prune.js';
 import { waitForModelToMatch } from './model-vs-engine.js';
-import { cli, digestOnly, exists, H, writeAgedState } from './prune-kit.js';
+import { recordsOf } from '../cli/watch-child.js';
+import { BUILT_CLI, cli, digestOnly, exists, H, writeAgedState } from './prune-kit.js';
 
 type Rec = Record<string, unknown>;
 const ids = (xs: unknown) => (xs as Array<{ id: string }>).map((x) => x.id);
@@ -58,32 +60,8 @@ describe('Docker 29 face (issue 11)', { timeout: 600_000 }, () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('the face answers as Docker 29: range 1.44–1.52, the exact refusal of 1.41, events without legacy fields', async () => {
-    const version = await engine.api('/version', { via: face.socketPath });
-    const v = JSON.parse(version.body) as Rec;
-    assert.equal(v.ApiVersion, '1.52');
-    assert.equal(v.MinAPIVersion, '1.44');
-    assert.equal(version.headers['api-version'], '1.52');
-    const old = await engine.api('/v1.41/info', { via: face.socketPath });
-    assert.equal(old.status, 400);
-    assert.equal(
-      (JSON.parse(old.body) as Rec).message,
-      'client version 1.41 is too old. Minimum supported API version is 1.44, please upgrade your client to a newer version',
-    );
-    const t0 = Date.now() / 1000;
-    await engine.sentinel();
-    const events = await engine.api(`/v1.52/events?since=${t0 - 1}&until=${Date.now() / 1000 + 0.5}`, {
-      via: face.socketPath,
-    });
-    const lines = events.body.split('\n').filter(Boolean);
-    assert.ok(lines.length >= 2, events.body);
-    for (const l of lines) assert.doesNotMatch(l, /"(status|id|from)":/);
-    // The real engine still sends them at 1.41: the face is what removed them.
-    const real = await engine.api(`/v1.41/events?since=${t0 - 1}&until=${Date.now() / 1000 + 0.5}`);
-    assert.match(real.body, /"status":/);
-  });
-
   it('pulls through the face: cold, partial and warm as the puller printed', async () => {
+    const from = face.requests.length;
     const t = await agent(face.dockerHost, 'pulls');
     assert.equal(t.agent.model()?.engine?.apiVersion, '1.52');
     const app = `${engine.registry}/lw/face:1`;
@@ -114,7 +92,34 @@ describe('Docker 29 face (issue 11)', { timeout: 600_000 }, () => {
     assert.equal(await pull(app), 'cold');
     assert.equal(await pull(app2), 'partial');
     assert.equal(await pull(app), 'warm');
-    assert.deepEqual([...versionsAsked(face, 0)], ['1.52'], 'every versioned call at 1.52');
+    assert.deepEqual([...versionsAsked(face, from)], ['1.52'], 'every versioned call at 1.52');
+  });
+
+  it('the face answers as Docker 29: range 1.44–1.52, the exact refusal of 1.41, events without legacy fields', async () => {
+    const version = await engine.api('/version', { via: face.socketPath });
+    const v = JSON.parse(version.body) as Rec;
+    assert.equal(v.ApiVersion, '1.52');
+    assert.equal(v.MinAPIVersion, '1.44');
+    assert.equal(version.headers['api-version'], '1.52');
+    const old = await engine.api('/v1.41/info', { via: face.socketPath });
+    assert.equal(old.status, 400);
+    assert.equal(
+      (JSON.parse(old.body) as Rec).message,
+      'client version 1.41 is too old. Minimum supported API version is 1.44, please upgrade your client to a newer version',
+    );
+    await engine.baseImage();
+    const t0 = Date.now() / 1000;
+    await engine.dockerOk(['tag', 'lw-base:latest', 'lw/face-events:1']);
+    await engine.dockerOk(['rmi', 'lw/face-events:1']);
+    const events = await engine.api(`/v1.52/events?since=${t0 - 1}&until=${Date.now() / 1000 + 0.5}`, {
+      via: face.socketPath,
+    });
+    const lines = events.body.split('\n').filter(Boolean);
+    assert.ok(lines.length >= 2, events.body);
+    for (const l of lines) assert.doesNotMatch(l, /"(status|id|from)":/);
+    // The real engine still sends them at 1.41: the face is what removed them.
+    const real = await engine.api(`/v1.41/events?since=${t0 - 1}&until=${Date.now() / 1000 + 0.5}`);
+    assert.match(real.body, /"status":/);
   });
 
   it('a burst of events through the face: the model equals the engine', async () => {
@@ -178,6 +183,58 @@ describe('Docker 29 face (issue 11)', { timeout: 600_000 }, () => {
     assert.deepEqual(doc.engine.apiRange, { min: '1.44', max: '1.52' });
     const count = (await engine.dockerOk(['images', '-q', '--no-trunc'])).split('\n').filter(Boolean);
     assert.equal(doc.images.total, new Set(count).size);
+  });
+
+  it('watch (the built CLI) through the face: agent.start, /v1/status and layerwarden_engine_info say 1.52', async () => {
+    const log = path.join(dir, 'watch.ndjson');
+    const child = spawn(
+      'node',
+      [
+        BUILT_CLI,
+        'watch',
+        '--no-prune',
+        '--for',
+        '20s',
+        '--listen',
+        '127.0.0.1:0',
+        '--log-file',
+        log,
+        '--docker-host',
+        face.dockerHost,
+        '--state-file',
+        path.join(dir, 'watch.json'),
+      ],
+      { stdio: 'ignore', env: engine.childEnv() },
+    );
+    try {
+      const start = await waitFor(() => recordsOf(log).find((r) => r.event === 'agent.start'), 20_000, {
+        message: 'agent.start',
+      });
+      assert.equal(start.engineVersion, FACE_29.release);
+      assert.equal(start.apiVersion, '1.52');
+      assert.equal(start.engineApi, '1.44–1.52');
+      assert.match(String(start.msg), /\(docker 29\.1\.3, API 1\.52 of 1\.44–1\.52\)/);
+      const url = String(start.listen);
+      const status = await waitFor(
+        async () => {
+          const r = await fetch(`${url}/v1/status`);
+          const doc = r.ok ? ((await r.json()) as { engine: Rec | null }) : undefined;
+          return doc?.engine ? doc : undefined;
+        },
+        20_000,
+        { message: '/v1/status' },
+      );
+      assert.equal(status.engine?.apiVersion, '1.52');
+      assert.deepEqual(status.engine?.apiRange, { min: '1.44', max: '1.52' });
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(
+        metrics,
+        /^layerwarden_engine_info\{engine_version="29\.1\.3",api_version="1\.52",image_store="graphdriver"\} 1$/m,
+      );
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 
   it('an upgrade under a running agent: the daemon returns as 29, the agent renegotiates and re-lists; nothing pruned meanwhile', async () => {
