@@ -99,8 +99,10 @@ export function createDockerodePort(dockerHost: string): DockerPort {
     });
   let negotiated: Promise<Negotiated> | undefined;
   /** Asks `/version` again and chooses from its answer; a failed negotiation is not kept. */
-  const renegotiate = (answer?: Promise<unknown>): Promise<Negotiated> => {
-    const attempt = (answer ?? dial({ path: '/version' })).then((raw) => negotiate(decodeVersions(raw)));
+  const renegotiate = (abortSignal?: AbortSignal): Promise<Negotiated> => {
+    const attempt = dial({ path: '/version', ...(abortSignal && { abortSignal }) }).then((raw) =>
+      negotiate(decodeVersions(raw)),
+    );
     negotiated = attempt;
     attempt.catch(() => {
       if (negotiated === attempt) negotiated = undefined;
@@ -168,7 +170,8 @@ export function createDockerodePort(dockerHost: string): DockerPort {
         const abort = new AbortController();
         let stream: NodeJS.ReadableStream | undefined;
         // Every connection negotiates: the engine that comes back may be another (an upgrade).
-        renegotiate()
+        // Aborted with the connection (the stream's watchdog covers a daemon that never answers).
+        renegotiate(abort.signal)
           .then(() =>
             call<NodeJS.ReadableStream>({
               path: '/events',
@@ -204,8 +207,10 @@ export function createDockerodePort(dockerHost: string): DockerPort {
       await dial({ path: '/_ping', abortSignal: AbortSignal.timeout(timeoutMs) });
     },
     info: async () => {
-      const n = await renegotiate();
+      const first = await renegotiate();
       const { data, spoken } = await callAt({ path: '/info' });
+      // Refused meanwhile (the engine changed between the two calls): the range of the renegotiation.
+      const n = (await negotiated?.catch(() => undefined)) ?? first;
       const { min, max } = n.engine;
       return decodeInfo(data, spoken, { ...(min && { min }), max });
     },

@@ -79,6 +79,9 @@ export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, note
   }
   if (e.type === 'container') {
     if (e.action === 'destroy') {
+      // The engine's own count of the image's containers (API ≥ 1.51) loses this one now, not at the next list.
+      const image = model.images.get(model.containers.get(e.actorId)?.imageId ?? '');
+      if (image?.engineContainers) image.engineContainers--;
       setContainer(model, e.actorId, undefined);
       return;
     }

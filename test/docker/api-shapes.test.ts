@@ -10,7 +10,7 @@ import { createModel } from '../../src/model/create.js';
 import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
 import { planPrune } from '../../src/prune/plan.js';
 import { decodeEvent } from '../../src/streams/decode-event.js';
-import { event, image, snapshot } from '../builders.js';
+import { container, event, image, snapshot } from '../builders.js';
 
 const ID = 'sha256:8d8fbbff9b05d4e9e0f1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3';
 const ctx = (now: number) => ({ now, policy: ALL_STACKS_ARE_RUNS });
@@ -143,6 +143,23 @@ describe("the engine's container count (API ≥ 1.51) in the plan", () => {
     assert.equal(
       plan.kept.find((k) => k.id === 'sha256:used')?.reason,
       'in use by 1 container(s) as the engine counts',
+    );
+  });
+
+  it('a container destroyed since the list no longer counts: its image is a candidate again before the next list', () => {
+    const model = createModel();
+    const used = { ...image('used'), containers: 1 };
+    const c = container('job', 'used', 'exited', { finishedAt: 0 });
+    apply(
+      model,
+      { kind: 'snapshot', snapshot: snapshot({ images: [used], containers: [c] }), reason: 's' },
+      ctx(0),
+    );
+    apply(model, { kind: 'event', event: event('container', 'destroy', c.id) }, ctx(H));
+    const plan = planPrune(model, { minAgeMs: 24 * H }, 26 * H);
+    assert.deepEqual(
+      plan.candidates.map((x) => x.id),
+      ['sha256:used'],
     );
   });
 });

@@ -168,16 +168,16 @@ describe('the port negotiates per connection and again when refused', () => {
     assert.deepEqual(gate.asked, ['/version', '/v1.52/events']);
   });
 
-  it('status against an engine outside the range: exit 3 and one line naming both ranges', async () => {
-    gate.range = { min: '1.54', max: '1.60', release: '31.0.0' };
-    const r = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+  /** The CLI as an operator runs it, against the gate. */
+  const layerwarden = (args: string[]) =>
+    new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
       const child = spawn(
         'node',
         [
           '--import',
           'tsx',
           'src/cli/bin.ts',
-          'status',
+          ...args,
           '--docker-host',
           `unix://${gate.socket}`,
           '--state-file',
@@ -195,13 +195,28 @@ describe('the port negotiates per connection and again when refused', () => {
       });
       child.on('close', (code) => resolve({ code, stderr, stdout }));
     });
+  const OUT_OF_RANGE =
+    'layerwarden: the Docker engine 31.0.0 serves API 1.54–1.60; layerwarden speaks 1.41–1.52: upgrade layerwarden for this engine';
+
+  it('status against an engine outside the range: exit 3 and one line naming both ranges', async () => {
+    gate.range = { min: '1.54', max: '1.60', release: '31.0.0' };
+    const r = await layerwarden(['status']);
     assert.equal(r.code, EXIT.engineUnreachable, r.stderr);
     assert.equal(r.stdout, '');
-    const lines = r.stderr.trim().split('\n');
-    assert.equal(lines.length, 1, r.stderr);
-    assert.equal(
-      lines[0],
-      'layerwarden: the Docker engine 31.0.0 serves API 1.54–1.60; layerwarden speaks 1.41–1.52: upgrade layerwarden for this engine',
-    );
+    assert.deepEqual(r.stderr.trim().split('\n'), [OUT_OF_RANGE]);
+  });
+
+  it('watch against an engine outside the range: the same line and exit 3, not a resident agent that never lists', async () => {
+    gate.range = { min: '1.54', max: '1.60', release: '31.0.0' };
+    const r = await layerwarden([
+      'watch',
+      '--no-prune',
+      '--for',
+      '30s',
+      '--log-file',
+      path.join(dir, 'w.ndjson'),
+    ]);
+    assert.equal(r.code, EXIT.engineUnreachable, r.stderr);
+    assert.deepEqual(r.stderr.trim().split('\n'), [OUT_OF_RANGE]);
   });
 });
