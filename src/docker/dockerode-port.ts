@@ -69,8 +69,9 @@ interface DialOptions {
 /**
  * The one implementation of DockerPort: dockerode's modem, calling API paths we name ourselves, at the
  * version negotiated with the engine (src/docker/negotiate.ts): asked of the unversioned `/version`
- * before the first call, again before every events connection and every `info()` (each full list), and
- * again when the engine refuses the version a call was made at (then that call is made once more).
+ * before the first call, again before every events connection (a daemon that restarts, upgraded or
+ * not, drops it), and again when the engine refuses the version a call was made at (then that call is
+ * made once more). Between those, no call costs a `/version`.
  */
 export function createDockerodePort(dockerHost: string): DockerPort {
   const docker = new Dockerode(parseDockerHost(dockerHost));
@@ -207,10 +208,9 @@ export function createDockerodePort(dockerHost: string): DockerPort {
       await dial({ path: '/_ping', abortSignal: AbortSignal.timeout(timeoutMs) });
     },
     info: async () => {
-      const first = await renegotiate();
       const { data, spoken } = await callAt({ path: '/info' });
-      // Refused meanwhile (the engine changed between the two calls): the range of the renegotiation.
-      const n = (await negotiated?.catch(() => undefined)) ?? first;
+      // The negotiation the answer came under (a refusal may have renegotiated during the call).
+      const n = await (negotiated ?? renegotiate());
       const { min, max } = n.engine;
       return decodeInfo(data, spoken, { ...(min && { min }), max });
     },
