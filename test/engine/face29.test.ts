@@ -171,7 +171,7 @@ describe('Docker 29 face (issue 11)', { timeout: 600_000 }, () => {
     await waitForModelToMatch(engine, () => t.agent.model(), 30_000);
   });
 
-  it('status --json of the built CLI through the face: exit 0, API 1.52, the engine image count', async () => {
+  it('status (--json and text) of the built CLI through the face: exit 0, API 1.52, the engine image count', async () => {
     const r = await cli(
       engine,
       ['status', '--json', '--docker-host', face.dockerHost, '--state-file', path.join(dir, 'status.json')],
@@ -183,6 +183,13 @@ describe('Docker 29 face (issue 11)', { timeout: 600_000 }, () => {
     assert.deepEqual(doc.engine.apiRange, { min: '1.44', max: '1.52' });
     const count = (await engine.dockerOk(['images', '-q', '--no-trunc'])).split('\n').filter(Boolean);
     assert.equal(doc.images.total, new Set(count).size);
+    const text = await cli(
+      engine,
+      ['status', '--docker-host', face.dockerHost, '--state-file', path.join(dir, 'status.json')],
+      { built: true },
+    );
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^engine: .* docker 29\.1\.3 \(API 1\.52 spoken; engine serves 1\.44–1\.52\)/m);
   });
 
   it('watch (the built CLI) through the face: agent.start, /v1/status and layerwarden_engine_info say 1.52', async () => {
