@@ -21,7 +21,7 @@ import { type Engine, startEngine, waitFor } from './harness.js';
 import { livePrune } from './live-prune.js';
 import { waitForModelToMatch } from './model-vs-engine.js';
 import { recordsOf } from '../cli/watch-child.js';
-import { BUILT_CLI, cli, digestOnly, exists, H, writeAgedState } from './prune-kit.js';
+import { BUILT_CLI, cli, digestOnly, ensureBuilt, exists, H, writeAgedState } from './prune-kit.js';
 
 type Rec = Record<string, unknown>;
 const ids = (xs: unknown) => (xs as Array<{ id: string }>).map((x) => x.id);
@@ -51,6 +51,7 @@ describe('Docker 29 face (issue 11)', { timeout: 600_000 }, () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'lw-face29-'));
     face = await FaultProxy.start(path.join(engine.dir, 'face29.sock'), engine.socketPath);
     face.face = docker29Face;
+    await ensureBuilt(); // the built CLI runs as an operator runs it (status, watch)
   });
 
   after(async () => {

@@ -108,6 +108,13 @@ export interface CliResult extends CommandResult {
 /** The built CLI, as an operator runs it (`npm run build` makes it; CI builds before `npm test`). */
 export const BUILT_CLI = path.join(ROOT, 'dist/src/cli/bin.js');
 
+/** Builds the CLI when a clean clone has not yet (CI builds before `npm test`; a build here is kept). */
+export async function ensureBuilt(): Promise<void> {
+  if (existsSync(BUILT_CLI)) return;
+  const r = await run('npm', ['run', 'build'], { cwd: ROOT });
+  if (r.code !== 0 || !existsSync(BUILT_CLI)) throw new Error(`npm run build failed: ${r.stderr.trim()}`);
+}
+
 /**
  * Runs `layerwarden ARGS` against the engine, optionally under `faketime -f OFFSET` (e.g. `+25h`);
  * from the sources, or with `built` the compiled CLI.
@@ -117,7 +124,7 @@ export async function cli(
   args: string[],
   opts: { faketime?: string; built?: boolean } = {},
 ): Promise<CliResult> {
-  if (opts.built && !existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} missing: run npm run build first`);
+  if (opts.built) await ensureBuilt();
   const node = opts.built
     ? ['node', BUILT_CLI, ...args]
     : ['node', '--import', 'tsx', path.join(ROOT, 'src/cli/bin.ts'), ...args];
