@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/options.js';
-import { LayerwardenError } from '../errors.js';
 import type { DockerPort } from '../docker/port.js';
 import type { EngineInfo } from '../docker/types.js';
+import { LayerwardenError } from '../errors.js';
 import { readImageDisks, readDisk as statfsDisk } from '../host/disk.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
 import { type AgentMetrics, createAgentMetrics } from '../metrics/metrics.js';
@@ -113,8 +113,10 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
   const store = storeGate(engine?.imageStore, config.allowContainerdStoreRemoval);
   const boundary = next();
   const log = config.logFile ?? 'stdout';
+  const e = engine;
+  const range = e?.apiRange && `${e.apiRange.min ?? '?'}–${e.apiRange.max}`;
   const parts = [
-    `layerwarden watching ${config.dockerHost}`,
+    `layerwarden watching ${config.dockerHost}${e ? ` (docker ${e.serverVersion}, API ${e.apiVersion}${range ? ` of ${range}` : ''})` : ''}`,
     `log to ${log}`,
     `state in ${config.stateFile}${opts.prune === 'off' ? ' (read only)' : ''}`,
     boundary === undefined
@@ -130,6 +132,8 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
     {
       event: 'agent.start',
       dockerHost: config.dockerHost,
+      ...(e && { engineVersion: e.serverVersion, apiVersion: e.apiVersion }),
+      ...(range && { engineApi: range }),
       stateFile: config.stateFile,
       log,
       prune: opts.prune,
@@ -153,9 +157,12 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
 }
 
 /**
- * `/info` once before the agent starts, for the startup line (which image store, whether removal is
- * on). Never in the way: an engine that is not there fails at once, one that does not answer within
- * `waitMs` is left to the agent's own reconnects, and either way the line says the store is not known.
+ * `/info` once before the agent starts, for the startup line (engine, API version spoken, image store,
+ * whether removal is on). Never in the way: an engine that is not there fails at once, one that does not
+ * answer within `waitMs` is left to the agent's own reconnects, and either way the line says what is not
+ * known. An engine that answers but serves no API version the agent speaks rejects with the
+ * negotiation's `engine-unreachable` error (one line, exit 3): a resident agent that could never list
+ * is no use.
  */
 export async function engineAtStart(
   port: Pick<DockerPort, 'info'>,
@@ -166,7 +173,13 @@ export async function engineAtStart(
     timer = setTimeout(() => resolve(undefined), waitMs);
   });
   try {
-    return await Promise.race([port.info().catch(() => undefined), late]);
+    return await Promise.race([
+      port.info().catch((err: unknown) => {
+        if (err instanceof LayerwardenError) throw err;
+        return undefined;
+      }),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

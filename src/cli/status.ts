@@ -49,7 +49,7 @@ function renderStatus(doc: StatusWithPrune): string {
   }
   if (doc.engine)
     lines.push(
-      `engine: ${doc.engine.name} docker ${doc.engine.version} (API ${doc.engine.apiVersion}), ${doc.engine.imageStore} image store, swarm ${doc.engine.swarm}${doc.engine.manager ? ' manager' : ''}`,
+      `engine: ${doc.engine.name} docker ${doc.engine.version} (API ${doc.engine.apiVersion} spoken${doc.engine.apiRange ? `; engine serves ${doc.engine.apiRange.min ?? '?'}–${doc.engine.apiRange.max}` : ''}), ${doc.engine.imageStore} image store, swarm ${doc.engine.swarm}${doc.engine.manager ? ' manager' : ''}`,
     );
   lines.push(
     `disk: ${doc.disk?.ok ? `${doc.disk.usedPercent.toFixed(1)}% used` : `unknown (${doc.disk?.reason})`} at ${doc.disk?.path}${doc.disks.length > 1 ? ' (the fullest decides)' : ''}`,

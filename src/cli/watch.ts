@@ -51,6 +51,13 @@ export function watchCommand(program: Command): void {
         level: config.logLevel,
         ...(config.logFile && { file: config.logFile }),
       });
+      const port = createDockerodePort(config.dockerHost);
+      // An engine that answers but serves no version the agent speaks: one line and exit 3, not a
+      // resident agent that can never list. One not answering yet is waited for as always.
+      const engine = await engineAtStart(port).catch((err: unknown) => {
+        flush();
+        throw err;
+      });
       const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
       const { state, readOnly, release } = await openState(
         config,
@@ -64,8 +71,6 @@ export function watchCommand(program: Command): void {
         flush();
         throw err;
       });
-      const port = createDockerodePort(config.dockerHost);
-      const engine = await engineAtStart(port);
       const policy = idlePolicy(config);
       const agent = startAgent({ config, port, logger, state, policy, readOnly });
       const report =

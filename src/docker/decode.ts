@@ -9,9 +9,11 @@ import type {
   ServiceInfo,
   TaskInfo,
 } from './types.js';
+import { atLeast } from './negotiate.js';
 
 /**
- * Decoders from the engine's JSON (API 1.41) to our types, on either image store. They read only the
+ * Decoders from the engine's JSON to our types, for every API version the agent speaks (1.41 to
+ * AGENT_API.max; what changed where: docs/engine-api.md) and either image store. They read only the
  * fields we know.
  */
 
@@ -44,13 +46,20 @@ function refsOf(r: Json): { tags: string[]; digests: string[] } {
   return { tags: named.filter((ref) => !ref.includes('@')), digests };
 }
 
-export function decodeImageSummary(raw: unknown): ImageInfo {
+/**
+ * One `/images/json` entry. Untagged images show `<none>` refs before 1.43 and empty lists from it;
+ * `RepoTags`/`RepoDigests` may be null. `Size` only (`VirtualSize`, the same figure, is gone from 1.44).
+ * `Containers` is the engine's count of containers using the image from 1.51 (-1, unknown, before).
+ */
+export function decodeImageSummary(raw: unknown, apiVersion = ''): ImageInfo {
   const r = obj(raw);
+  const containers = atLeast(apiVersion, '1.51') ? num(r.Containers, -1) : -1;
   return {
     id: str(r.Id),
     ...refsOf(r),
     size: num(r.Size),
     created: num(r.Created),
+    ...(containers >= 0 && { containers }),
   };
 }
 
@@ -228,7 +237,8 @@ function imageStoreOf(r: Record<string, unknown>): EngineInfo['imageStore'] {
   return snapshotter ? 'containerd' : 'graphdriver';
 }
 
-export function decodeInfo(raw: unknown, apiVersion: string): EngineInfo {
+/** `/info`, with the API version spoken on the connection and the engine's own range (src/docker/negotiate.ts). */
+export function decodeInfo(raw: unknown, apiVersion: string, apiRange?: EngineInfo['apiRange']): EngineInfo {
   const r = obj(raw);
   const swarm = obj(r.Swarm);
   const localState = str(swarm.LocalNodeState, 'inactive');
@@ -237,6 +247,7 @@ export function decodeInfo(raw: unknown, apiVersion: string): EngineInfo {
     name: str(r.Name),
     serverVersion: str(r.ServerVersion),
     apiVersion,
+    ...(apiRange && { apiRange }),
     dockerRootDir: str(r.DockerRootDir),
     swarm: (['active', 'inactive', 'pending', 'error', 'locked'].includes(localState)
       ? localState

@@ -85,6 +85,21 @@ export function createAgentMetrics(
     },
   });
   new Gauge({
+    name: 'layerwarden_engine_info',
+    help: 'The engine as last listed (value 1): its release, the API version spoken with it, its image store',
+    labelNames: ['engine_version', 'api_version', 'image_store'],
+    registers,
+    collect() {
+      this.reset();
+      const e = sources.model()?.engine;
+      if (e)
+        this.set(
+          { engine_version: e.serverVersion, api_version: e.apiVersion, image_store: e.imageStore },
+          1,
+        );
+    },
+  });
+  new Gauge({
     name: 'layerwarden_idle',
     help: 'The host is idle (1) or busy (0) as the prune gate sees it',
     registers,

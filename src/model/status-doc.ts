@@ -80,6 +80,7 @@ export function statusDocument(model: Model, policy: IdlePolicy, now: number, ex
       ? {
           version: e.serverVersion,
           apiVersion: e.apiVersion,
+          ...(e.apiRange && { apiRange: e.apiRange }),
           id: e.id,
           name: e.name,
           rootDir: e.dockerRootDir,

@@ -69,6 +69,31 @@ describe('agent metrics', () => {
     assert.equal(sampleValue(exp, 'layerwarden_prune_next_boundary_timestamp_seconds'), undefined);
   });
 
+  it('layerwarden_engine_info: no sample before the first list, then the engine, the API spoken and the store', async () => {
+    const { model, scrape } = setup();
+    assert.equal(sampleValue(await scrape(), 'layerwarden_engine_info'), undefined);
+    model.engine = {
+      id: 'e',
+      name: 'host',
+      serverVersion: '29.1.3',
+      apiVersion: '1.52',
+      apiRange: { min: '1.44', max: '1.52' },
+      dockerRootDir: '/var/lib/docker',
+      swarm: 'inactive',
+      isManager: false,
+      imageStore: 'containerd',
+    };
+    const labels = { engine_version: '29.1.3', api_version: '1.52', image_store: 'containerd' };
+    assert.equal(sampleValue(await scrape(), 'layerwarden_engine_info', labels), 1);
+    // A reconnect to an upgraded engine: the old sample goes, the new one is the only one.
+    model.engine = { ...model.engine, serverVersion: '29.3.0', apiVersion: '1.52' };
+    const samples = (await scrape()).samples.filter((s) => s.name === 'layerwarden_engine_info');
+    assert.deepEqual(
+      samples.map((s) => s.labels.engine_version),
+      ['29.3.0'],
+    );
+  });
+
   it('counts events by type, stream losses and reconnects, resyncs and their drift', async () => {
     const { tick, scrape } = setup();
     tick([{ event: 'stream.up', attempt: 0 }]);
