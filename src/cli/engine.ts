@@ -48,7 +48,7 @@ function firstContactError(
     );
   }
   if (typeof e?.statusCode === 'number')
-    return fail(`the endpoint at ${at} is not a Docker engine (HTTP ${e.statusCode} to GET /info)`);
+    return fail(`the endpoint at ${at} is not a Docker engine (HTTP ${e.statusCode} to the Docker API)`);
   // Network, socket and TLS failures all carry a code: ECONNREFUSED, EACCES, ERR_SSL_…, CERT_…, EPROTO.
   if (typeof e?.code === 'string' || isUnreachable(err)) {
     const code = String(e?.code ?? e?.name);
@@ -56,6 +56,18 @@ function firstContactError(
     return fail(`cannot reach the Docker engine at ${at} (${code}${why})`);
   }
   return undefined;
+}
+
+/**
+ * An engine refusal raised below the CLI (the version negotiation: no version served, or none in
+ * common) names no address; the operator needs to know which engine said it.
+ */
+export function withAddress(err: unknown, config: Config, origins: EngineOrigins): unknown {
+  if (!(err instanceof LayerwardenError) || err.code !== 'engine-unreachable') return err;
+  if (err.message.includes(config.dockerHost)) return err;
+  return new LayerwardenError('engine-unreachable', `${where(config, origins)}: ${err.message}`, {
+    cause: err,
+  });
 }
 
 /** Connects and asks for /info: a one-shot command's first contact, mapped to exit 3 when no engine answers there. */
@@ -73,7 +85,7 @@ export async function connect(
       );
     return { port, info };
   } catch (err) {
-    if (err instanceof LayerwardenError) throw err;
+    if (err instanceof LayerwardenError) throw withAddress(err, config, origins);
     throw firstContactError(err, config, origins) ?? err;
   }
 }

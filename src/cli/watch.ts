@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { startAgent } from '../agent/agent.js';
 import { startBoundaryRunner } from '../agent/boundary-runner.js';
-import { serveAgent } from '../agent/serve.js';
+import { engineAtStart, serveAgent } from '../agent/serve.js';
 import { parseDuration } from '../config/duration.js';
 import { logNote } from '../log/logger.js';
 import { startLiveReport } from '../report/live-report.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
-import { enginePort } from './engine.js';
+import { enginePort, withAddress } from './engine.js';
 import { runUntilStopped } from './lifecycle.js';
 import { openLog } from './log-target.js';
 import { pruneSettings, scheduleOf } from './prune-config.js';
@@ -65,6 +65,14 @@ export function watchCommand(program: Command): void {
         flush();
         throw err;
       });
+      // An engine that answers but serves no version the agent speaks: one line and exit 3, not a
+      // resident agent that can never list. One not answering yet is waited for as always. After the
+      // state file: a path the host refuses is the operator's to fix whatever the engine does.
+      const engine = await engineAtStart(port).catch(async (err: unknown) => {
+        await release();
+        flush();
+        throw withAddress(err, config, origins);
+      });
       const policy = idlePolicy(config);
       const agent = startAgent({ config, port, logger, state, policy, readOnly });
       const report =
@@ -89,13 +97,19 @@ export function watchCommand(program: Command): void {
           .stop()
           .then(() => agent.stop())
           .finally(release);
-      const served = await serveAgent({ agent, config, logger, policy, prune, processMetrics: true }).catch(
-        async (err: unknown) => {
-          await stopAll();
-          flush();
-          throw err;
-        },
-      );
+      const served = await serveAgent({
+        agent,
+        config,
+        logger,
+        policy,
+        prune,
+        processMetrics: true,
+        ...(engine && { engine }),
+      }).catch(async (err: unknown) => {
+        await stopAll();
+        flush();
+        throw err;
+      });
       // The log stream may be a file: say where on the terminal too.
       if (config.logFile && config.logFile !== 'stderr') process.stderr.write(`${served.startLine}\n`);
 

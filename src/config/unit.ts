@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LayerwardenError } from '../errors.js';
+import { OPTION_SPECS } from './options.js';
 
 export const DEFAULT_UNIT = '/etc/systemd/system/layerwarden.service';
 
@@ -110,15 +111,25 @@ export function readUnit(path: string): UnitView {
   return view;
 }
 
-/** Watch's own flags that take no value. */
-const BOOLEAN_FLAGS = new Set(['--no-prune', '--dry-run', '--report']);
+/** Watch's own flags that take no value: not options of the table, so nothing `config` shows. */
+const WATCH_SWITCHES = new Set(['--no-prune', '--dry-run', '--report']);
+/** The option table's switches (e.g. `--allow-containerd-store-removal`): on when present. */
+const OPTION_SWITCHES = new Set(
+  OPTION_SPECS.filter((s) => (s as { kind?: string }).kind === 'switch').map(
+    (s) => s.flag.split(' ')[0] as string,
+  ),
+);
 
 function readExecStart(view: UnitView, value: string): void {
   const words = splitWords(value.replace(/^[-@:+!]+/, ''));
   const args = words.slice(words.findIndex((w) => w === 'watch') + 1);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    if (!arg.startsWith('--') || BOOLEAN_FLAGS.has(arg)) continue;
+    if (!arg.startsWith('--') || WATCH_SWITCHES.has(arg)) continue;
+    if (OPTION_SWITCHES.has(arg)) {
+      view.flags[arg] = 'true';
+      continue;
+    }
     const eq = arg.indexOf('=');
     const [name, v] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, args[++i] ?? ''];
     if (name === '--config') view.configFile = v;

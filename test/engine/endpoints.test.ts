@@ -319,7 +319,7 @@ describe('reaching the engine as the docker CLI does', { timeout: 600_000 }, () 
       assert.equal(r.code, 3, r.stderr);
       assert.equal(
         r.stderr,
-        `layerwarden: the endpoint at tcp://127.0.0.1:${port} (--docker-host) is not a Docker engine (HTTP 404 to GET /info)\n`,
+        `layerwarden: the endpoint at tcp://127.0.0.1:${port} (--docker-host) is not a Docker engine (HTTP 404 to the Docker API)\n`,
       );
     } finally {
       await new Promise((r) => server.close(r));
@@ -334,7 +334,13 @@ describe('reaching the engine as the docker CLI does', { timeout: 600_000 }, () 
         env(),
       );
       assert.equal(r.code, 3, r.stderr);
-      assert.match(r.stderr, /is not a Docker engine \(its \/info has no ID or ServerVersion\)\n$/);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^layerwarden: tcp://127\\.0\\.0\\.1:${htmlPort} \\(--docker-host\\): the Docker engine did not say which API versions it serves`,
+        ),
+      );
+      assert.equal(r.stderr.split('\n').length, 2, 'one line');
     } finally {
       await new Promise((r) => html.close(r));
     }
