@@ -317,8 +317,8 @@ export const OPTION_SPECS = [
     key: 'windowMs',
     flag: '--window <duration>',
     env: 'LAYERWARDEN_WINDOW',
-    help: 'how long after a boundary the first idle moment may prune (default 6h, 1m to 24h)',
-    ...bounded(60_000, 86_400_000),
+    help: 'how long after a boundary the first idle moment may prune (default 6h, 1s to 24h)',
+    ...bounded(1_000, 86_400_000),
     fallback: () => 6 * 3_600_000,
   }),
   spec({

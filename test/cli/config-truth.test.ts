@@ -80,7 +80,7 @@ describe('config validates what the agent validates', () => {
   });
 
   it('refuses durations out of their bounds', async () => {
-    await refused(['config', '--window', '25h'], {}, /--window.*from 1m to 24h/);
+    await refused(['config', '--window', '25h'], {}, /--window.*from 1s to 24h/);
     await refused(['config', '--watchdog', '1ms'], {}, /--watchdog.*from 1s to 10m/);
     await refused(['config', '--resync', '100ms'], {}, /--resync.*from 1s to 24h/);
     await refused(
