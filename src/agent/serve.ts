@@ -5,6 +5,7 @@ import type { Config } from '../config/options.js';
 import { LayerwardenError } from '../errors.js';
 import { readDisk as statfsDisk } from '../host/disk.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
+import { bindNode } from '../log/logger.js';
 import { type AgentMetrics, createAgentMetrics } from '../metrics/metrics.js';
 import { type IdlePolicy, idleAnswer } from '../model/idle.js';
 import { statusDocument } from '../model/status-doc.js';
@@ -77,7 +78,11 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
     },
     { processMetrics: opts.processMetrics ?? false },
   );
-  const counting: Subscription = agent.ticks$.subscribe((tick) => metrics.observe(tick));
+  let bound = false;
+  const counting: Subscription = agent.ticks$.subscribe((tick) => {
+    bound ||= bindNode(logger, agent.model()?.engine);
+    metrics.observe(tick);
+  });
 
   let http: HttpServer | undefined;
   if (config.listen) {

@@ -37,6 +37,17 @@ export function createLogger(target: LogTarget): { logger: Logger; reopen: () =>
   return { logger, reopen: () => dest.reopen(), flush: () => dest.flushSync() };
 }
 
+/**
+ * From the first engine info on, every record names the engine that wrote it, `node: { name, id }`, so
+ * the logs of a cluster's nodes stay apart when merged (every node may report the same `name`: the
+ * engine id tells them apart). Returns true once bound; binds once.
+ */
+export function bindNode(logger: Logger, engine: { name: string; id: string } | undefined): boolean {
+  if (!engine?.id) return false;
+  logger.setBindings({ node: { name: engine.name, id: engine.id } });
+  return true;
+}
+
 /** Writes a reducer note as a log record at its level. */
 export function logNote(logger: Logger, note: Note): void {
   const { level = 'info', event, ...fields } = note;

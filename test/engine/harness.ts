@@ -154,7 +154,7 @@ export function parsePullOutput(ref: string, output: string): PullResult {
   return { ref, digest, status: status as PullResult['status'], layers, kind, output };
 }
 
-function parseEnvFile(text: string): Record<string, string> {
+export function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const i = line.indexOf('=');
