@@ -5,7 +5,7 @@
  * the nodes, an eviction on one node, Prometheus aggregating the three. One cluster, started once.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,9 +14,10 @@ import { createDockerodePort } from '../../src/docker/dockerode-port.js';
 import { startTestAgent } from './agent-under-test.js';
 import { type Cluster, type ClusterNode, startCluster } from './cluster-harness.js';
 import { livePrune } from './live-prune.js';
-import { waitFor } from './harness.js';
+import { run, waitFor } from './harness.js';
 import { type PromSetup, startPrometheus } from './prometheus-kit.js';
 
+const BIN = path.join(ROOT, 'src/cli/bin.ts');
 const STACK = 'layerwarden';
 const RUN = 'ci1';
 
@@ -241,6 +242,75 @@ describe('a three-node swarm, one agent per node', { timeout: 900_000 }, () => {
       );
   });
 
+  it("layerwarden report over the three nodes' logs: per node, the cluster, what a shared cache would serve", async () => {
+    const files: string[] = [];
+    const logs: Rec[][] = [];
+    for (const n of cluster.nodes) {
+      const text = await n.engine.dockerOk(['logs', agentCid.get(n.index)!]);
+      const file = path.join(work, `node${n.index}.ndjson`);
+      await writeFile(file, `${text}\n`);
+      files.push(file);
+      logs.push(records(text));
+    }
+    const r = await run(process.execPath, ['--import', 'tsx', BIN, 'report', ...files, '--json'], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as {
+      totals: { pulls: number };
+      nodes: Array<{ node: { id: string; name: string }; totals: { pulls: number } }>;
+      cluster: {
+        nodes: Array<{ id: string; pulls: number; evictions: number }>;
+        sharedCache: {
+          pulls: number;
+          bytes: number;
+          byDay: Array<{ day: string; registry: string; pulls: number }>;
+        };
+      };
+    };
+    const pullsOfNode = logs.map((l) => l.filter((x) => x.event === 'pull'));
+    assert.deepEqual(
+      doc.nodes.map((n) => [n.node.id, n.totals.pulls]).sort(),
+      cluster.nodes.map((n, i) => [engineId.get(n.index), pullsOfNode[i]!.length]).sort(),
+      'one summary per node, keyed by engine id',
+    );
+    assert.equal(doc.totals.pulls, pullsOfNode.flat().length, 'the cluster summary counts every node');
+    assert.equal(doc.cluster.nodes.find((n) => n.id === engineId.get(3))?.evictions, 1);
+    // Here no image left a node before another pulled it: every download of an image after the first
+    // node's pull of it is one a shared cache would have served.
+    const downloads = pullsOfNode
+      .flat()
+      .filter((p) => ((p.bytes as { downloaded?: number })?.downloaded ?? 0) > 0);
+    const expected = downloads.filter((p) =>
+      pullsOfNode.some(
+        (other, i) =>
+          other !== pullsOfNode.find((l) => l.includes(p)) &&
+          other.some((o) => o.image === p.image && String(o.at) < String(p.at)),
+      ),
+    );
+    assert.ok(expected.length >= 4, 'two images, two later nodes each');
+    assert.equal(doc.cluster.sharedCache.pulls, expected.length);
+    assert.equal(
+      doc.cluster.sharedCache.bytes,
+      expected.reduce((a, p) => a + (p.bytes as { downloaded: number }).downloaded, 0),
+    );
+    assert.deepEqual(
+      doc.cluster.sharedCache.byDay.map((d) => [d.registry, d.pulls]),
+      [[cluster.registry, expected.length]],
+    );
+    const text = await run(process.execPath, ['--import', 'tsx', BIN, 'report', ...files], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /Cluster: 3 nodes/);
+    assert.match(
+      text.stdout,
+      new RegExp(`A shared pull-through cache would have served ${expected.length} pulls`),
+    );
+    await writeFile(path.join(work, 'report.txt'), text.stdout);
+    if (process.env.LW_CLUSTER_REPORT_OUT) await writeFile(process.env.LW_CLUSTER_REPORT_OUT, text.stdout);
+  });
+
   it('a prune on a worker while the manager deploys a run onto it: what happens, in figures', async (t) => {
     const manager = cluster.manager;
     const worker = cluster.nodes[1]!;
@@ -281,12 +351,16 @@ describe('a three-node swarm, one agent per node', { timeout: 900_000 }, () => {
       const firstOnWorker = ta.events.find(
         (e) => e.at >= t0 && e.event.type === 'container' && e.event.action === 'create',
       );
+      const firstPull = ta.events.find(
+        (e) => e.at >= t0 && e.event.type === 'image' && e.event.action === 'pull',
+      );
       const figures = {
         deployReturnedMs: tDeployed - t0,
         pruneDoneMs: pruned - t0,
         fired: outcome.evaluation.decision.fire,
         removed: removed.length,
         removedTheRunsImage: removed.includes(appId),
+        firstPullMs: firstPull ? firstPull.at - t0 : undefined,
         firstContainerCreateMs: firstOnWorker ? firstOnWorker.at - t0 : undefined,
       };
       t.diagnostic(`prune during deploy: ${JSON.stringify(figures)}`);
@@ -413,7 +487,7 @@ describe('a three-node swarm, one agent per node', { timeout: 900_000 }, () => {
     );
   });
 
-  it('Prometheus scraping the three agents: its cluster pull count is the sum of the nodes logs', async () => {
+  it('Prometheus scraping the three agents: its cluster pull count is the sum of the nodes logs', async (t) => {
     prom = await startPrometheus(cluster, work);
     const fromLogs = (
       await Promise.all(
@@ -444,6 +518,10 @@ describe('a three-node swarm, one agent per node', { timeout: 900_000 }, () => {
       );
       assert.equal(Number(v[0]!.value[1]), fromLogs, expr);
     }
+    const byClass = await prom.query('layerwarden:pulls_total:sum_by_class');
+    t.diagnostic(
+      `prometheus: ${fromLogs} pulls in the logs; by class ${JSON.stringify(Object.fromEntries(byClass.map((r) => [r.metric.class, r.value[1]])))}`,
+    );
     assert.ok(fromLogs > 0, 'the agents logged pulls');
   });
 });
