@@ -552,9 +552,11 @@ describe('a three-node swarm, one agent per node', { timeout: 900_000 }, () => {
       );
       assert.equal(Number(v[0]!.value[1]), fromLogs, expr);
     }
+    // A healthy cluster: the alerting rules evaluate and none is pending or firing.
+    assert.deepEqual(await prom.query('ALERTS'), []);
     const byClass = await prom.query('layerwarden:pulls_total:sum_by_class');
     t.diagnostic(
-      `prometheus: ${fromLogs} pulls in the logs; by class ${JSON.stringify(Object.fromEntries(byClass.map((r) => [r.metric.class, r.value[1]])))}`,
+      `prometheus: ${fromLogs} pulls in the logs; by node ${JSON.stringify(byNode)}; by class ${JSON.stringify(Object.fromEntries(byClass.map((r) => [r.metric.class, r.value[1]])))}`,
     );
   });
 });
