@@ -80,7 +80,8 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
     },
     { processMetrics: opts.processMetrics ?? false },
   );
-  let bound = false;
+  // The engine that answered at start names every record from here on; else the first list's does.
+  let bound = bindNode(logger, opts.engine);
   const counting: Subscription = agent.ticks$.subscribe((tick) => {
     bound ||= bindNode(logger, agent.model()?.engine);
     metrics.observe(tick);

@@ -128,8 +128,8 @@ describe('a three-node swarm, one agent per node', { timeout: 900_000 }, () => {
       assert.ok(!s.busy.some((b) => b.reason === 'run-stack-live' && b.stack === STACK));
       // Every record from the first engine info on names the node that wrote it.
       const logs = await logsOf(n);
-      const first = logs.findIndex((r) => r.node !== undefined);
-      assert.ok(first >= 0 && first < logs.length);
+      const first = logs.findIndex((r) => r.event === 'agent.start');
+      assert.ok(first >= 0, 'agent.start, the engine having answered at start, names the node');
       assert.deepEqual(
         [...new Set(logs.slice(first).map((r) => (r.node as { id?: string } | undefined)?.id))],
         [engineId.get(n.index)],
