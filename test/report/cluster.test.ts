@@ -90,8 +90,8 @@ describe('the cluster view of several nodes', () => {
     });
   });
 
-  // What the report counts comes after the engine answered, so it names its node; only a record written
-  // before (a state file's) may land on another node of a merged stream.
+  // An engine that answered at start: what the report counts names its node; only the records written
+  // before (agent.start here, a state file's) may land on another node of a merged stream.
   it('reads one merged stream (as `docker service logs` gives it) the same as one file per node', async () => {
     const [a, b] = [new Node('AAAA:1111'), new Node('BBBB:2222')];
     a.pull(T0 + 1000);
