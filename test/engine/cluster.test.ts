@@ -234,6 +234,26 @@ describe('a three-node swarm, one agent per node', { timeout: 900_000 }, () => {
         `node ${n.index}: nothing downloaded on the redeploy`,
       );
     }
+
+    // The global service updated to its tag, not a digest: Swarm pulls on every node again, and each
+    // node's agent classifies its own pull warm (the image already there, nothing downloaded).
+    const marks = await Promise.all(cluster.nodes.map((n) => logsOf(n).then((l) => l.length)));
+    await cluster.manager.dockerOk(
+      ['service', 'update', '--detach', '--force', '--no-resolve-image', '--image', side, `${RUN}_side`],
+      { timeoutMs: 60_000 },
+    );
+    await cluster.manager.waitForStack(RUN, 120_000);
+    for (const [i, n] of cluster.nodes.entries()) {
+      const warm = await waitFor(
+        async () => (await logsOf(n)).slice(marks[i]).find((r) => r.event === 'pull' && r.ref === side),
+        30_000,
+        { message: `node ${n.index} logged its pull of the tag` },
+      );
+      assert.deepEqual(
+        [warm.class, (warm.bytes as { downloaded: number }).downloaded, (warm.node as { id: string }).id],
+        ['warm', 0, engineId.get(n.index)],
+      );
+    }
   });
 
   it('an eviction on one worker is audited by that worker only', async () => {
