@@ -99,11 +99,14 @@ export function createDockerodePort(dockerHost: string): DockerPort {
       );
     });
   let negotiated: Promise<Negotiated> | undefined;
+  /** Negotiations the events connection that asked gave up (aborted), which the engine never refused. */
+  const abandoned = new WeakSet<Promise<Negotiated>>();
   /** Asks `/version` again and chooses from its answer; a failed negotiation is not kept. */
   const renegotiate = (abortSignal?: AbortSignal): Promise<Negotiated> => {
     const attempt = dial({ path: '/version', ...(abortSignal && { abortSignal }) }).then((raw) =>
       negotiate(decodeVersions(raw)),
     );
+    abortSignal?.addEventListener('abort', () => abandoned.add(attempt), { once: true });
     negotiated = attempt;
     attempt.catch(() => {
       if (negotiated === attempt) negotiated = undefined;
@@ -116,7 +119,13 @@ export function createDockerodePort(dockerHost: string): DockerPort {
    * renegotiating by then, with another engine or none.
    */
   const callAt = async <T = unknown>(o: DialOptions): Promise<{ data: T; n: Negotiated }> => {
-    const first = await (negotiated ?? renegotiate());
+    // A call that waited for an events connection's negotiation which that connection then gave up
+    // negotiates itself, rather than failing with the other's abort.
+    const shared = negotiated;
+    const first = await (shared ?? renegotiate()).catch((err: unknown) => {
+      if (shared && abandoned.has(shared)) return renegotiate();
+      throw err;
+    });
     const at = async (n: Negotiated) => ({
       data: await dial<T>({ ...o, path: `/v${n.spoken}${o.path}` }),
       n,

@@ -203,6 +203,25 @@ describe('the port negotiates per connection and again when refused', () => {
     assert.deepEqual(answered.apiRange, { min: '1.44', max: '1.52' });
   });
 
+  it('a call waiting for an events connection negotiation that the connection gives up negotiates itself and succeeds', async () => {
+    gate.range = { min: '1.44', max: '1.52', release: '29.1.3' };
+    const port = createDockerodePort(`unix://${gate.socket}`);
+    await port.info();
+    let versions = 0;
+    // The events connection's /version is never answered; the next one is.
+    gate.hold = (at) => (at === '/version' && versions++ === 0 ? new Promise<void>(() => {}) : undefined);
+    gate.asked.length = 0;
+    const events = port.events({}).subscribe({ error: () => {} });
+    await waitUntil(() => gate.asked.includes('/version'));
+    const images = port.listImages();
+    await new Promise((r) => setTimeout(r, 50));
+    events.unsubscribe(); // its watchdog gave up on it: the /version it asked is aborted
+    const listed = await images;
+    gate.hold = undefined;
+    assert.equal(listed.length, 1);
+    assert.deepEqual(gate.asked, ['/version', '/version', '/v1.52/images/json']);
+  });
+
   it('every events connection negotiates first (a reconnect meets the engine that came back)', async () => {
     gate.range = { min: '1.44', max: '1.52', release: '29.1.3' };
     const port = createDockerodePort(`unix://${gate.socket}`);
