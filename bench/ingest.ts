@@ -90,12 +90,21 @@ async function source(ctx: BenchContext): Promise<Source> {
       snapshot,
     };
   }
+  const churn = synthesizedChurn(ctx.quick ? 2_000 : 20_000);
+  return { ...churn, what: `${churn.lines.length} synthesized events of real shapes (no engine)` };
+}
+
+/**
+ * The memory benchmark's churn (bench/churn.ts: pulls, compose-labelled container lifecycles, untag,
+ * delete over 500 images) as lines, and the engine state before them.
+ */
+export function synthesizedChurn(events: number): Source & { model(now: number): Model } {
   const sim = new SimEngine();
   const work = new ChurnWorkload(sim, new NanoClock(), { distinctImages: 500, parallel: 16, resident: 50 });
   work.seed();
   const snapshot: EngineSnapshot = { ...scaledSnapshot(0, Date.now()), images: [...sim.images.values()] };
-  const lines = Array.from({ length: ctx.quick ? 2_000 : 20_000 }, () => work.next());
-  return { what: `${lines.length} synthesized events of real shapes (no engine)`, lines, snapshot };
+  const lines = Array.from({ length: events }, () => work.next());
+  return { what: 'synthesized churn', lines, snapshot, model: (now) => modelFrom(snapshot, now) };
 }
 
 export const ingest: Benchmark = {
