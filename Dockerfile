@@ -48,5 +48,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "/app/dist/src/cli/healthcheck.js"]
 # SIGTERM stops it cleanly within 10 s (the default grace of `docker stop` and Swarm).
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/src/cli/bin.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--max-old-space-size=96", "/app/dist/src/cli/bin.js"]
 CMD ["watch"]

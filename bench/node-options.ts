@@ -5,8 +5,12 @@
  * each one's effect on memory and its cost in events per second.
  */
 
-/** V8 options. A young generation of 1 MB semi-spaces (V8 grows them to 16 MB under churn). */
-export const SHIPPED_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=1'];
+/**
+ * V8 options: a young generation of 1 MB semi-spaces (V8 grows them to 16 MB under churn and keeps
+ * them), and an old generation bounded at 96 MB, which also makes V8 grow it in smaller steps (it held
+ * 45-75 MB for 13 MB live). The model of 10,000 images and 10,000 containers is 16 MB.
+ */
+export const SHIPPED_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=1', '--max-old-space-size=96'];
 
 /** Environment. Two malloc arenas instead of one per thread (V8's GC and compiler threads each got one). */
 export const SHIPPED_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
