@@ -11,18 +11,14 @@
  */
 import type { ImageDetail, TaskInfo } from '../src/docker/types.js';
 import type { SimEngine } from './sim-engine.js';
+import { buildJob, type JobHost, LAYER_BASE, layer, MIN, REGISTRIES, RESIDENT } from './ci-build.js';
 import { NOISE_LABELS, containerLine, hex64, imageLine, plainLine } from './synth-events.js';
 
-const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const REGISTRIES = 80;
 const SERVICE_IMAGES = 120;
 /** Most stacks use these; the rest of the pool goes untouched for days and is pruned. */
 const HOT_IMAGES = 20;
-const RESIDENT = 30;
-const LAYER_BASE = `sha256:${hex64('layer-base')}`;
-const layer = (what: string) => `sha256:${hex64(`layer-${what}`)}`;
 const NETWORK_ID = hex64('network-ci');
 
 export interface CiCounts {
@@ -42,7 +38,7 @@ interface Live {
   until: number;
 }
 
-export class CiHost {
+export class CiHost implements JobHost {
   readonly counts: CiCounts = {
     events: 0,
     stacks: 0,
@@ -61,8 +57,8 @@ export class CiHost {
   private random: () => number;
 
   constructor(
-    private readonly sim: SimEngine,
-    private readonly now: () => number,
+    readonly sim: SimEngine,
+    readonly now: () => number,
     seed = 1,
   ) {
     let x = seed;
@@ -108,10 +104,14 @@ export class CiHost {
     }
     if (ofDay === 14 * HOUR + MIN) this.sim.start();
     if (hour < 3 || hour >= 23 || ofDay === 14 * HOUR) return out.filter((c) => c.length > 0);
-    out.push(this.build(t));
+    out.push(buildJob(this, this.serial++, t));
     if (minute % 10 === 0 && !this.live) out.push(this.deploy(t));
     if (minute === 30 && hour % 6 === 0) out.push(this.removeIdleServiceImage());
     return out.filter((c) => c.length > 0);
+  }
+
+  schedule(at: number, run: () => string[]): void {
+    this.later.push({ at, run });
   }
 
   /** Work still to come (a stack to tear down, build steps): the run ends only when there is none. */
@@ -119,7 +119,7 @@ export class CiHost {
     return this.later.length + (this.live ? 1 : 0);
   }
 
-  private tick(): bigint {
+  tick(): bigint {
     const base = BigInt(this.now()) * 1_000_000n;
     this.ns = this.ns + 1000n > base ? this.ns + 1000n : base;
     this.counts.events++;
@@ -244,76 +244,6 @@ export class CiHost {
     return lines;
   }
 
-  /** A compose job: a new image pulled cold by tag, its container's lifecycle, the image removed again. */
-  private build(t: number): string[] {
-    const j = this.serial++;
-    const repo = `reg-${j % REGISTRIES}.ci.invalid/build-${j % 500}`;
-    const ref = `${repo}:b${j}`;
-    const imageId = `sha256:${hex64(`build-${j}`)}`;
-    const cid = hex64(`build-container-${j}`);
-    const project = `ci-build-${j % 20}`;
-    const attrs = { ...NOISE_LABELS, name: `${project}-app-1`, 'com.docker.compose.project': project };
-    const lines: string[] = [];
-    this.sim.images.set(imageId, {
-      id: imageId,
-      tags: [ref],
-      digests: [`${repo}@sha256:${hex64(`build-digest-${j}`)}`],
-      size: 40_000_000,
-      created: 1_600_000_000,
-      layers: [LAYER_BASE, layer(`group-${j % 10}`), layer(`build-${j}`)],
-      layerSizes: [20_000_000, 10_000_000, 10_000_000],
-    });
-    lines.push(imageLine('pull', ref, { ...NOISE_LABELS, name: repo }, this.tick()));
-    this.counts.pulls++;
-    this.sim.containers.set(cid, {
-      id: cid,
-      name: attrs.name,
-      imageId,
-      image: ref,
-      state: 'running',
-      created: Math.floor(this.now() / 1000),
-      labels: { composeProject: project },
-    });
-    lines.push(containerLine('create', cid, ref, attrs, this.tick()));
-    lines.push(containerLine('start', cid, ref, attrs, this.tick()));
-    this.later.push({ at: t + 2 * MIN, run: () => this.finish(cid, ref, attrs, j) });
-    this.later.push({ at: t + 3 * MIN, run: () => this.removeBuildImage(imageId) });
-    this.counts.builds++;
-    return lines;
-  }
-
-  private finish(cid: string, ref: string, attrs: Record<string, string>, j: number): string[] {
-    const lines: string[] = [];
-    const c = this.sim.containers.get(cid);
-    if (c) {
-      c.state = 'exited';
-      c.finishedAt = this.now();
-    }
-    lines.push(containerLine('die', cid, ref, { ...attrs, exitCode: '0' }, this.tick()));
-    this.sim.containers.delete(cid);
-    lines.push(containerLine('destroy', cid, ref, attrs, this.tick()));
-    // Tag churn: the tool image the job used becomes :latest (a moved tag emits nothing for the old one).
-    const r = j % RESIDENT;
-    const to = this.sim.images.get(`sha256:${hex64(`resident-${r}`)}`);
-    if (to) {
-      for (const img of this.sim.images.values()) img.tags = img.tags.filter((t) => t !== 'ci/app:latest');
-      to.tags.push('ci/app:latest');
-      lines.push(imageLine('tag', to.id, { name: 'ci/app:latest' }, this.tick()));
-      this.counts.tagMoves++;
-    }
-    return lines;
-  }
-
-  private removeBuildImage(imageId: string): string[] {
-    const lines: string[] = [];
-    const image = this.sim.images.get(imageId);
-    if (image) {
-      this.sim.images.delete(imageId);
-      lines.push(...this.removal(image));
-    }
-    return lines;
-  }
-
   /** `docker image rm` of an unused service image (someone else's eviction). */
   private removeIdleServiceImage(): string[] {
     const inUse = new Set([...this.sim.containers.values()].map((c) => c.imageId));
@@ -329,7 +259,7 @@ export class CiHost {
   }
 
   /** What the engine publishes when an image goes: an untag per reference, then the delete. */
-  private removal(image: ImageDetail): string[] {
+  removal(image: ImageDetail): string[] {
     const lines: string[] = [];
     for (const _ of [...image.tags, ...image.digests])
       lines.push(imageLine('untag', image.id, { ...NOISE_LABELS, name: image.id }, this.tick()));
