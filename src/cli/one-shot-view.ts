@@ -1,7 +1,8 @@
 import type { Config } from '../config/options.js';
-import { readDisk } from '../host/disk.js';
+import { readImageDisks } from '../host/disk.js';
 import type { IdlePolicy } from '../model/idle.js';
 import type { Model } from '../model/types.js';
+import { decidingReading } from '../prune/filesystems.js';
 import type { DiskReading } from '../prune/gates.js';
 import { type AgentState, clocksOf, loadState } from '../state/state-file.js';
 import { oneShotModel } from '../streams/one-shot.js';
@@ -10,6 +11,8 @@ import { connect, idlePolicy } from './shared.js';
 export interface OneShotView {
   model: Model;
   policy: IdlePolicy;
+  /** Every filesystem that holds images (prune/filesystems.ts), and the one that decides. */
+  disks: DiskReading[];
   disk: DiskReading;
   /** The state file as read (never written by one-shot commands). */
   state: AgentState;
@@ -19,7 +22,7 @@ export interface OneShotView {
 /**
  * What `status` and `plan` look at: the engine reached (exit 3 if not), the agent's saved clocks read
  * without touching the file, a model built once (the engine's replay for the quiet period, then a list),
- * and the disk holding the Docker root.
+ * and every filesystem that holds images.
  */
 export async function oneShotView(config: Config): Promise<OneShotView> {
   const { port, info } = await connect(config);
@@ -35,6 +38,6 @@ export async function oneShotView(config: Config): Promise<OneShotView> {
     ...(state.engineId && { savedEngineId: state.engineId }),
     ...(info.systemTime !== undefined && { engineNow: info.systemTime }),
   });
-  const disk = await readDisk(config.diskPath ?? info.dockerRootDir);
-  return { model, policy, disk, state, now };
+  const disks = await readImageDisks(model.engine ?? info, config);
+  return { model, policy, disks, disk: decidingReading(disks), state, now };
 }

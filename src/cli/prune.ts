@@ -72,6 +72,7 @@ export function pruneDocument({ evaluation, result }: PruneNowResult, dryRun: bo
     gates: decision.gates,
     reasons: decision.reasons,
     disk: evaluation.disk,
+    disks: evaluation.disks,
     candidates: plan.totals.candidates,
     outcome: result?.outcome ?? 'not fired',
     removed: (result?.removed ?? []).map(brief),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { startAgent } from '../agent/agent.js';
 import { startBoundaryRunner } from '../agent/boundary-runner.js';
-import { serveAgent } from '../agent/serve.js';
+import { engineAtStart, serveAgent } from '../agent/serve.js';
 import { parseDuration } from '../config/duration.js';
 import { createDockerodePort } from '../docker/dockerode-port.js';
 import { createLogger, logNote } from '../log/logger.js';
@@ -51,6 +51,13 @@ export function watchCommand(program: Command): void {
         level: config.logLevel,
         ...(config.logFile && { file: config.logFile }),
       });
+      const port = createDockerodePort(config.dockerHost);
+      // An engine that answers but serves no version the agent speaks: one line and exit 3, not a
+      // resident agent that can never list. One not answering yet is waited for as always.
+      const engine = await engineAtStart(port).catch((err: unknown) => {
+        flush();
+        throw err;
+      });
       const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
       const { state, readOnly, release } = await openState(
         config,
@@ -64,7 +71,6 @@ export function watchCommand(program: Command): void {
         flush();
         throw err;
       });
-      const port = createDockerodePort(config.dockerHost);
       const policy = idlePolicy(config);
       const agent = startAgent({ config, port, logger, state, policy, readOnly });
       const report =
@@ -89,13 +95,19 @@ export function watchCommand(program: Command): void {
           .stop()
           .then(() => agent.stop())
           .finally(release);
-      const served = await serveAgent({ agent, config, logger, policy, prune, processMetrics: true }).catch(
-        async (err: unknown) => {
-          await stopAll();
-          flush();
-          throw err;
-        },
-      );
+      const served = await serveAgent({
+        agent,
+        config,
+        logger,
+        policy,
+        prune,
+        processMetrics: true,
+        ...(engine && { engine }),
+      }).catch(async (err: unknown) => {
+        await stopAll();
+        flush();
+        throw err;
+      });
       // The log stream may be a file: say where on the terminal too.
       if (config.logFile && config.logFile !== 'stderr') process.stderr.write(`${served.startLine}\n`);
 

@@ -1,5 +1,5 @@
 import { applyEvent } from './apply-event.js';
-import { applyContainers, applyImages, applySnapshot } from './snapshot.js';
+import { applyContainers, applyCreatedImage, applyImages, applySnapshot } from './snapshot.js';
 import { setContainer, toEntry } from './containers.js';
 import { BURST_QUIET_MS, recordEviction, settleEvictions } from './evictions.js';
 import { announceOwnRemoval, answerOwnRemoval } from './own-removals.js';
@@ -48,6 +48,9 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       break;
     case 'containers':
       applyContainers(model, input.containers, now);
+      break;
+    case 'image':
+      applyCreatedImage(model, input.image, input.engineTimeMs, now);
       break;
     case 'container': {
       const prev = model.containers.get(input.id);

@@ -141,6 +141,14 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
               push({ kind: 'container', id: want.id, container });
             }, fail('container inspect'));
           });
+        case 'inspect-image':
+          return queue.request(`image:${want.id}`, async () => {
+            const startedAt = scheduler.now();
+            await port.inspectImage(want.id).then((image) => {
+              if ((gone.get(want.id) ?? -1) >= startedAt) return;
+              push({ kind: 'image', id: want.id, image, engineTimeMs: want.eventTimeMs });
+            }, fail('image inspect'));
+          });
         case 'list-services':
           return queue.request(
             'services',

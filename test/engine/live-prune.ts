@@ -5,7 +5,8 @@
  */
 import { createSettle } from '../../src/agent/settle.js';
 import type { DockerPort } from '../../src/docker/port.js';
-import { readDisk } from '../../src/host/disk.js';
+import { readImageDisks } from '../../src/host/disk.js';
+import { decidingReading } from '../../src/prune/filesystems.js';
 import { logNote } from '../../src/log/logger.js';
 import { idleAnswer } from '../../src/model/idle.js';
 import { decisionNote, type Evaluation, evaluate } from '../../src/prune/evaluate.js';
@@ -31,13 +32,13 @@ export function livePrune(t: TestAgent, opts: LivePruneOptions) {
     settle: createSettle({ port: opts.port, queueDepth: () => t.agent.loop.queueDepth(), idle }),
   };
   const log = (note: Parameters<typeof logNote>[1]) => logNote(t.logger, note);
-  const diskPath = () => t.agent.model()?.engine?.dockerRootDir ?? '';
+  const disks = () => readImageDisks(t.agent.model()?.engine, {});
   const executor = createExecutor({
     port: opts.port,
     live,
     log,
     now: () => Date.now(),
-    readDisk: () => readDisk(diskPath()),
+    readDisk: async () => decidingReading(await disks()),
   });
   return async (): Promise<{ evaluation: Evaluation; result?: ExecuteResult }> => {
     await live.settle();
@@ -47,7 +48,7 @@ export function livePrune(t: TestAgent, opts: LivePruneOptions) {
     const evaluation = evaluate({
       model,
       idle: answer,
-      disk: await readDisk(diskPath()),
+      disks: await disks(),
       now: Date.now(),
       minAgeMs: opts.minAgeMs,
       diskHighPercent: opts.diskHighPercent,
