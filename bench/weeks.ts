@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { compiled } from './compiled.js';
 import { HeapSnapshot, diffGroups } from './heap-snapshot.js';
-import { SHIPPED_NODE_OPTIONS } from './node-options.js';
+import { SHIPPED_ENV, SHIPPED_NODE_OPTIONS } from './node-options.js';
 import { fmt } from './stats.js';
 import type { Benchmark } from './types.js';
 import type { DaySample, WeeksRun } from './weeks-run.js';
@@ -47,7 +47,7 @@ async function runChild(days: number, warmup: number, dir: string): Promise<Week
     const child = spawn(
       process.execPath,
       ['--expose-gc', ...SHIPPED_NODE_OPTIONS, script, String(days), String(warmup), dir],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...SHIPPED_ENV } },
     );
     let out = '';
     let err = '';
@@ -109,7 +109,9 @@ export const weeks: Benchmark = {
             `Retained at the end: ${[...parts].map(([k, v]) => `${k} ${kb(v)}`).join(', ')}; sizes: ` +
             `${Object.entries(r.sizes)
               .map(([k, v]) => `${k} ${v}`)
-              .join(', ')}. Node options: ${SHIPPED_NODE_OPTIONS.join(' ') || 'none'}.`,
+              .join(
+                ', ',
+              )}. Shipped settings: ${[...Object.entries(SHIPPED_ENV).map(([k, v]) => `${k}=${v}`), ...SHIPPED_NODE_OPTIONS].join(' ')}.`,
         },
       ];
     } finally {
