@@ -14,6 +14,11 @@ const clock = { now: Date.now() };
 const model = src.model(clock.now);
 let n = 0;
 const t0 = performance.now();
-if (what === 'parse') while (n < events) for (const line of src.lines) JSON.parse(line), n++;
+if (what === 'parse')
+  while (n < events)
+    for (const line of src.lines) {
+      JSON.parse(line);
+      n++;
+    }
 else while (n < events) n += ingestPass(chunks, model, clock);
 process.stdout.write(`${what}: ${n} events, ${Math.round(n / ((performance.now() - t0) / 1000))}/s\n`);

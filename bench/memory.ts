@@ -127,7 +127,7 @@ export const memory: Benchmark = {
         met: r.rest.rssMB <= TARGET_REST_MB,
         note:
           'The memory child after a full GC with its modules loaded (the agent, pino, the in-memory engine and ' +
-          `its churn workload, 200 images seeded), before the agent starts. A process that only loads what the ` +
+          'its churn workload, 200 images seeded), before the agent starts. A process that only loads what the ' +
           `bin loads (src/cli/main.js), with the shipped settings: ${binRest.map((x) => fmt(x)).join(', ')} MB.`,
       },
       {
