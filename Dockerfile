@@ -30,7 +30,10 @@ FROM ${NODE_IMAGE}
 # The disk gauge and the prune's high-water gate measure the filesystem of the state volume: a named
 # or anonymous volume lives under the Docker root, so it is the filesystem the cache fills. Bind the
 # state elsewhere and set LAYERWARDEN_DISK_PATH to a path on the Docker root's filesystem.
+# MALLOC_ARENA_MAX and the option on ENTRYPOINT: the memory settings the benchmarks measured
+# (docs/benchmarks.md; the npm bin's #! line and the systemd unit set the same).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     LAYERWARDEN_STATE_FILE=/var/lib/layerwarden/state.json \
     LAYERWARDEN_DISK_PATH=/var/lib/layerwarden \
     LAYERWARDEN_LISTEN=127.0.0.1:9465
@@ -46,5 +49,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "/app/dist/src/cli/healthcheck.js"]
 # SIGTERM stops it cleanly within 10 s (the default grace of `docker stop` and Swarm).
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/app/dist/src/cli/bin.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--max-old-space-size=96", "/app/dist/src/cli/bin.js"]
 CMD ["watch"]

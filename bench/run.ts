@@ -15,11 +15,21 @@ import { memory } from './memory.js';
 import { OUT_DIR } from './paths.js';
 import { pruneSpeed } from './prune-speed.js';
 import { relist } from './relist.js';
+import { weeks } from './weeks.js';
 import { type RunInfo, dockerCliVersion, machineInfo, markdown, textTable } from './report.js';
 import type { BenchContext, BenchResult, Benchmark } from './types.js';
 
 /** In the order they run: the busy host of relist and decision is built last, so it weighs on no other. */
-export const BENCHMARKS: Benchmark[] = [ingest, latency, footprint, pruneSpeed, memory, relist, decision];
+export const BENCHMARKS: Benchmark[] = [
+  ingest,
+  latency,
+  footprint,
+  pruneSpeed,
+  memory,
+  weeks,
+  relist,
+  decision,
+];
 
 interface Args {
   quick: boolean;

@@ -24,9 +24,12 @@ function assertFigures(rows: BenchResult[], name: RegExp) {
 describe('bench smoke (quick, no engine)', { timeout: 120_000 }, () => {
   it('ingest replays a synthesized stream and reports events/s beside JSON.parse', async () => {
     const rows = await ingest.run(ctx);
-    assertFigures(rows, /^ingest$/);
+    assertFigures(rows, /^ingest( overhead: synthesized churn)?$/);
     assert.equal(rows[0]?.unit, 'events/s');
     assert.match(rows[0]?.note ?? '', /synthesized events/);
+    // The churn's cost beside JSON.parse of the same lines, taken in turn.
+    assert.equal(rows[1]?.unit, 'x JSON.parse');
+    assert.match(rows[1]?.note ?? '', /ratios( \d+\.\d+,?)+/);
   });
 
   it('decision answers from a synthesized model and times df beside it', async () => {

@@ -100,11 +100,20 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     idleCheck ??= scheduler.schedule(evaluateIdle, 0);
   };
 
+  // At most one write in flight and one queued, holding the newest snapshot: a disk that stalls (an fsync
+  // that takes minutes) must not pile up a snapshot of every image per save interval.
+  let queued: AgentState | undefined;
   const saveNow = () => {
     if (!model?.engine || opts.readOnly) return saving;
-    const snapshot = stateFromModel(model, pruneState, scheduler.now());
+    const waiting = queued !== undefined;
+    queued = stateFromModel(model, pruneState, scheduler.now());
+    if (waiting) return saving;
     saving = saving
-      .then(() => saveState(config.stateFile, snapshot))
+      .then(() => {
+        const snapshot = queued;
+        queued = undefined;
+        return snapshot && saveState(config.stateFile, snapshot);
+      })
       .catch((err: unknown) =>
         logger.error({ event: 'state.save-failed', err, path: config.stateFile }, 'state.save-failed'),
       );

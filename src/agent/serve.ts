@@ -7,6 +7,7 @@ import type { EngineInfo } from '../docker/types.js';
 import { LayerwardenError } from '../errors.js';
 import { readImageDisks, readDisk as statfsDisk } from '../host/disk.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
+import { bindNode } from '../log/logger.js';
 import { type AgentMetrics, createAgentMetrics } from '../metrics/metrics.js';
 import { type IdlePolicy, idleAnswer } from '../model/idle.js';
 import { statusDocument } from '../model/status-doc.js';
@@ -79,7 +80,12 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
     },
     { processMetrics: opts.processMetrics ?? false },
   );
-  const counting: Subscription = agent.ticks$.subscribe((tick) => metrics.observe(tick));
+  // The engine that answered at start names every record from here on; else the first list's does.
+  let bound = bindNode(logger, opts.engine);
+  const counting: Subscription = agent.ticks$.subscribe((tick) => {
+    bound ||= bindNode(logger, agent.model()?.engine);
+    metrics.observe(tick);
+  });
 
   let http: HttpServer | undefined;
   if (config.listen) {

@@ -47,9 +47,19 @@ export function queuePull(model: Model, e: EngineEvent, ctx: PullContext): Note[
     stacks: liveRuns(model, ctx.policy),
   });
   if (model.pendingPulls.size <= MAX_PENDING) return [];
-  const oldest = model.pendingPulls.values().next().value as PendingPull;
+  const oldest = model.pendingPulls.get(headSeq(model) as number) as PendingPull;
   oldest.resolved ??= { image: null, error: 'too many pulls waiting for an inspect' };
   return drainPulls(model, ctx);
+}
+
+/**
+ * The oldest pending pull. Pulls are queued with consecutive sequence numbers and only ever leave from
+ * the head, so it is found by number: iterating a Map from its start walks past every entry deleted since
+ * the table was last compacted, thousands with a long queue, once per event.
+ */
+function headSeq(model: Model): number | undefined {
+  const seq = model.pullSeq - model.pendingPulls.size + 1;
+  return model.pendingPulls.has(seq) ? seq : model.pendingPulls.keys().next().value;
 }
 
 /**
@@ -76,7 +86,8 @@ export function resolvePulls(
 /** Classifies pulls in event order while the head of the queue is answered (or stalled too long). */
 export function drainPulls(model: Model, ctx: PullContext): Note[] {
   const notes: Note[] = [];
-  for (const [seq, pull] of model.pendingPulls) {
+  for (let seq = headSeq(model); seq !== undefined; seq = headSeq(model)) {
+    const pull = model.pendingPulls.get(seq) as PendingPull;
     if (!pull.resolved && ctx.now - pull.at < PULL_STALL_MS) break;
     model.pendingPulls.delete(seq);
     const answer = pull.resolved ?? { image: null, error: 'not inspected in time' };

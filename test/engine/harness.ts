@@ -6,7 +6,7 @@
  */
 import { type ChildProcessByStdio, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -39,6 +39,8 @@ export interface DockerOptions {
   env?: Record<string, string>;
   cwd?: string;
   timeoutMs?: number;
+  /** Another address for the CLI (a proxy's `dockerHost`, e.g. the Docker 29 face); default the engine's. */
+  host?: string;
 }
 export interface LayerSpec {
   /** Path inside the image (relative, e.g. `app/a.bin`). */
@@ -155,7 +157,7 @@ export function parsePullOutput(ref: string, output: string): PullResult {
   return { ref, digest, status: status as PullResult['status'], layers, kind, output };
 }
 
-function parseEnvFile(text: string): Record<string, string> {
+export function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const i = line.indexOf('=');
@@ -219,7 +221,7 @@ export class Engine {
   }
 
   docker(args: string[], opts: DockerOptions = {}): Promise<CommandResult> {
-    return run('docker', ['-H', this.dockerHost, ...args], {
+    return run('docker', ['-H', opts.host ?? this.dockerHost, ...args], {
       ...opts,
       env: this.childEnv(opts.env) as Record<string, string>,
     });
@@ -502,6 +504,21 @@ export class Engine {
     await this.dockerOk([kind, 'rm', name]);
     return name;
   }
+}
+
+/** Live (non-zombie) processes whose command line mentions `dir`: dockerd, containerd, shims, registry. */
+export function processesOf(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (state !== 'Z' && cmdline.includes(`${dir}/`)) found.push(`${pid} ${cmdline}`);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
 }
 
 /** Stops every engine this process started and has not stopped. */

@@ -173,3 +173,45 @@ describe('swarm repeats', () => {
     assert.equal(late!.repeatOf, undefined);
   });
 });
+
+describe('a long queue of pulls waiting for their inspects', () => {
+  it('gives up the oldest past 10,000 and still classifies the rest in event order', () => {
+    const w = new World();
+    w.snapshot(T0, [image('other', ['x'])]);
+    const refs = Array.from({ length: 10_050 }, (_, i) => `registry.local:5000/ci/app-${i}:1`);
+    refs.forEach((ref, i) => w.pull(T0 + 1000 + i, ref));
+    // The 50 oldest were given up, one for each pull past the bound, oldest first.
+    const given = w.pulls();
+    assert.equal(given.length, 50);
+    assert.deepEqual(
+      given.map((n) => n.ref),
+      refs.slice(0, 50),
+    );
+    assert.ok(given.every((n) => n.class === 'unknown' && /too many pulls/.test(String(n.reason))));
+    assert.equal(w.model.pendingPulls.size, 10_000);
+    // Answered out of order: each is classified only once every earlier one is.
+    const t = T0 + 20_000;
+    w.resolve(t, refs[51] as string, image('b', ['b'], { tags: [refs[51] as string] }));
+    assert.equal(w.pulls().length, 50);
+    w.resolve(t, refs[50] as string, image('a', ['a'], { tags: [refs[50] as string] }));
+    assert.deepEqual(
+      w
+        .pulls()
+        .slice(50)
+        .map((n) => [n.ref, n.class]),
+      [
+        [refs[50], 'cold'],
+        [refs[51], 'cold'],
+      ],
+    );
+    // Stalled: the rest are given up in order once PULL_STALL_MS has passed, in one step.
+    w.apply(T0 + 1000 + 10_050 + 120_000, { kind: 'stream.up', attempt: 1 });
+    const rest = w.pulls().slice(52);
+    assert.equal(rest.length, 9_998);
+    assert.deepEqual(
+      rest.map((n) => n.ref),
+      refs.slice(52),
+    );
+    assert.equal(w.model.pendingPulls.size, 0);
+  });
+});
