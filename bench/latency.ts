@@ -1,3 +1,4 @@
+import type { PullRecord } from '../src/records/record-types.js';
 /**
  * Benchmark 2, latency: from an event leaving the private engine (its timeNano) to the live model
  * reflecting it (the container or image as the event left it), over container and image events made by
@@ -80,7 +81,9 @@ export const latency: Benchmark = {
           at - nanoToMsExact(p.event.timeNano),
         );
         if (p.pull) {
-          const note = tick.step.notes.find((n) => n.event === 'pull' && n.ref === p.event.actorId);
+          const note = tick.step.notes.find(
+            (n): n is PullRecord => n.event === 'pull' && n.ref === p.event.actorId,
+          );
           pullClasses.set(String(note?.class), (pullClasses.get(String(note?.class)) ?? 0) + 1);
         }
       }

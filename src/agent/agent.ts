@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription, share } from 'rxjs';
 import type { Config } from '../config/options.js';
 import type { DockerPort } from '../docker/port.js';
-import { logNote } from '../log/logger.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
 import { DEFAULT_PULL_BUDGET } from '../model/pull-budget.js';
 import type { Model } from '../model/types.js';
+import { logRecords } from '../records/log-records.js';
+import { createRecordStream, type RecordStream } from '../records/record-stream.js';
 import { type AgentState, clocksOf, moveAside, saveState, stateFromModel } from '../state/state-file.js';
 import { DEFAULT_BACKOFF } from '../streams/backoff.js';
 import { createModelLoop, type ModelLoop, type ModelLoopOptions, type Tick } from '../streams/model-loop.js';
@@ -17,7 +18,14 @@ const PULL_BUDGET_WINDOW_MS = DEFAULT_PULL_BUDGET.windowMs;
 export interface AgentOptions {
   config: Config;
   port: DockerPort;
+  /** Where the agent's own record stream is logged when no `records` stream is given. */
   logger: Logger;
+  /**
+   * The one record stream (src/records): the agent emits its model's, its idle watch's and its state
+   * file's records here. The caller that gives it has subscribed the logger; without one, the agent
+   * makes its own and logs it to `logger`.
+   */
+  records?: RecordStream;
   state: AgentState;
   policy: IdlePolicy;
   scheduler?: SchedulerLike;
@@ -42,10 +50,15 @@ export function streamOptions(config: Config): NonNullable<ModelLoopOptions['str
 
 export interface RunningAgent {
   loop: ModelLoop;
+  /** Every record an operator may read, whoever made it: the logger, metrics, report and status subscribe. */
+  records: RecordStream;
   /** The shared tick stream (one model behind it). */
   ticks$: Observable<Tick>;
   model(): Model | undefined;
+  /** Idle or busy now, with the reasons (undefined before the first tick): the one answer every consumer reads. */
   idle(): IdleAnswer | undefined;
+  /** The agent's clock (its scheduler's): what idle, the schedule and the metrics are read against. */
+  now(): number;
   /** Prune bookkeeping persisted with the clocks. */
   pruneState: AgentState['prune'];
   /** Stop watching and write the state file. */
@@ -59,7 +72,10 @@ export interface RunningAgent {
  */
 export function startAgent(opts: AgentOptions): RunningAgent {
   const scheduler = opts.scheduler ?? asyncScheduler;
-  const { logger, config, policy } = opts;
+  const { config, policy } = opts;
+  const records = opts.records ?? createRecordStream(scheduler);
+  const logging = opts.records ? undefined : logRecords(records.records$, opts.logger);
+  const emit = records.emit;
   const loop = createModelLoop({
     port: opts.port,
     policy,
@@ -88,7 +104,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     const answer = idle();
     if (!answer) return;
     const change = idleWatch(answer);
-    if (change) logger.info(change, change.event);
+    if (change) emit(change);
     quietTimer?.unsubscribe();
     const expiry = nextQuietExpiry(answer);
     if (expiry !== undefined)
@@ -106,23 +122,21 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     saving = saving
       .then(() => saveState(config.stateFile, snapshot))
       .catch((err: unknown) =>
-        logger.error({ event: 'state.save-failed', err, path: config.stateFile }, 'state.save-failed'),
+        emit({ event: 'state.save-failed', level: 'error', err, path: config.stateFile }),
       );
     return saving;
   };
 
   const sub = ticks$.subscribe((tick) => {
     model = tick.model;
-    for (const note of tick.step.notes) {
-      logNote(logger, note);
-      if (note.event === 'state.foreign' && !opts.readOnly) {
+    for (const note of tick.step.notes) emit(note, { at: tick.at });
+    for (const want of tick.step.wants)
+      if (want.kind === 'set-state-aside' && !opts.readOnly)
         // The file belongs to another engine: keep it as evidence, start our own.
         moveAside(config.stateFile, tick.at).then(
-          (to) => logger.warn({ event: 'state.moved', to }, 'state.moved'),
+          (to) => emit({ event: 'state.moved', level: 'warn', to }),
           () => {},
         );
-      }
-    }
     scheduleIdleCheck();
   });
   const saver = scheduler.schedule(function again(this: { schedule(state?: unknown, delay?: number): void }) {
@@ -132,9 +146,11 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 
   return {
     loop,
+    records,
     ticks$,
     model: () => model,
     idle,
+    now: () => scheduler.now(),
     pruneState,
     saveNow,
     stop: async () => {
@@ -145,6 +161,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       saver.unsubscribe();
       quietTimer?.unsubscribe();
       await saveNow();
+      logging?.unsubscribe();
     },
   };
 }

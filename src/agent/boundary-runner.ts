@@ -2,7 +2,6 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { DockerPort } from '../docker/port.js';
 import { readDisk as readDiskAt } from '../host/disk.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
-import type { Note } from '../model/types.js';
 import { decisionNote, evaluate } from '../prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../prune/executor.js';
 import type { DiskReading } from '../prune/gates.js';
@@ -30,14 +29,14 @@ export interface PruneSettings {
 }
 
 export interface BoundaryRunnerOptions {
-  agent: Pick<RunningAgent, 'ticks$' | 'model' | 'pruneState' | 'saveNow' | 'loop'>;
+  /** Its records (and the executor's) go on the agent's record stream, beside the model's. */
+  agent: Pick<RunningAgent, 'ticks$' | 'model' | 'pruneState' | 'saveNow' | 'loop' | 'records'>;
   port: DockerPort;
   schedule: Schedule;
   policy: IdlePolicy;
   settings: PruneSettings;
   /** `off` (`--no-prune`): decide and log, never execute, never record the boundary in the state file. */
   mode: 'on' | 'dry-run' | 'off';
-  log: (note: Note) => void;
   scheduler?: SchedulerLike;
   readDisk?: (path: string) => Promise<DiskReading>;
   settle?: LiveView['settle'];
@@ -53,7 +52,8 @@ export interface BoundaryRunnerOptions {
  */
 export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
   const scheduler = opts.scheduler ?? asyncScheduler;
-  const { agent, schedule, policy, settings, mode, log } = opts;
+  const { agent, schedule, policy, settings, mode } = opts;
+  const log = agent.records.emit;
   const retryDelayMs = opts.retryDelayMs ?? 300_000;
   const readDisk = opts.readDisk ?? readDiskAt;
   // --no-prune keeps its bookkeeping in memory: an observer must not use up a boundary for a real agent.

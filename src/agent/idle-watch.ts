@@ -1,4 +1,5 @@
 import type { BusyReason, IdleAnswer } from '../model/idle.js';
+import type { HostBusyRecord, HostIdleRecord } from '../records/record-types.js';
 
 /** A short key per busy reason, so a change of reasons (not of timestamps) is what gets logged. */
 function reasonKey(b: BusyReason): string {
@@ -18,11 +19,11 @@ function reasonKey(b: BusyReason): string {
 /** Tracks idle/busy transitions: returns the record to log when the answer changed, else undefined. */
 export function createIdleWatch() {
   let last: string | undefined;
-  return (answer: IdleAnswer) => {
+  return (answer: IdleAnswer): HostIdleRecord | HostBusyRecord | undefined => {
     const key = answer.idle ? 'idle' : answer.busy.map(reasonKey).sort().join('|');
     if (key === last) return undefined;
     last = key;
-    return answer.idle ? { event: 'host.idle' } : { event: 'host.busy', busy: answer.busy };
+    return answer.idle ? { event: 'host.idle' } : { event: 'host.busy', level: 'info', busy: answer.busy };
   };
 }
 

@@ -4,13 +4,13 @@ import type { Config } from '../config/options.js';
 import type { DockerPort } from '../docker/port.js';
 import { LayerwardenError } from '../errors.js';
 import { readDisk as readDiskAt } from '../host/disk.js';
-import { logNote } from '../log/logger.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
 import { decisionNote, type Evaluation, evaluate } from '../prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../prune/executor.js';
 import type { DiskReading } from '../prune/gates.js';
 import type { AgentState } from '../state/state-file.js';
 import { recentActivity } from '../streams/recent-activity.js';
+import type { RecordStream } from '../records/record-stream.js';
 import { startAgent } from './agent.js';
 import type { PruneSettings } from './boundary-runner.js';
 import { createSettle } from './settle.js';
@@ -20,6 +20,8 @@ export interface PruneNowOptions {
   settings: PruneSettings;
   port: DockerPort;
   logger: Logger;
+  /** The record stream the caller logs (default: the agent's own, logged to `logger`). */
+  records?: RecordStream;
   state: AgentState;
   /** Only read the state file (a dry run): never write it. */
   readOnly?: boolean;
@@ -48,15 +50,17 @@ export async function pruneNow(opts: PruneNowOptions): Promise<PruneNowResult> {
   const { port, logger, policy, settings } = opts;
   const now = opts.now ?? (() => Date.now());
   const readDisk = opts.readDisk ?? readDiskAt;
-  const log = (note: Parameters<typeof logNote>[1]) => logNote(logger, note);
   const agent = startAgent({
     config: opts.config,
     port,
     logger,
+    ...(opts.records && { records: opts.records }),
     state: opts.state,
     policy,
     ...(opts.readOnly && { readOnly: true }),
   });
+  // The decision and the executor's records go on the agent's stream, after the model's.
+  const log = agent.records.emit;
   try {
     if (!agent.model()?.sync.inSync) {
       await firstValueFrom(

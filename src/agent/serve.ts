@@ -6,7 +6,7 @@ import { LayerwardenError } from '../errors.js';
 import { readDisk as statfsDisk } from '../host/disk.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
 import { type AgentMetrics, createAgentMetrics } from '../metrics/metrics.js';
-import { type IdlePolicy, idleAnswer } from '../model/idle.js';
+import type { IdlePolicy } from '../model/idle.js';
 import { statusDocument } from '../model/status-doc.js';
 import type { DiskReading } from '../prune/gates.js';
 import { nextBoundary, parseSchedule } from '../prune/schedule.js';
@@ -19,7 +19,7 @@ export interface ServeOptions {
   logger: Logger;
   policy: IdlePolicy;
   prune: 'on' | 'off' | 'dry-run';
-  /** The wall clock (tests may pin it). */
+  /** The clock (default the agent's; tests may pin it). */
   now?: () => number;
   readDisk?: (path: string) => Promise<DiskReading>;
   /** Node process metrics (heap, event loop lag, fds) beside the agent's; on in production. */
@@ -46,7 +46,7 @@ const url = (a: { host: string; port: number }) =>
  */
 export async function serveAgent(opts: ServeOptions): Promise<Served> {
   const { agent, config, logger, policy } = opts;
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? agent.now;
   const readDisk = opts.readDisk ?? statfsDisk;
   const schedule =
     opts.prune === 'off'
@@ -58,10 +58,7 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
     const path = diskPath();
     return path === undefined ? undefined : readDisk(path);
   };
-  const idle = () => {
-    const model = agent.model();
-    return model ? idleAnswer(model, policy, now()) : undefined;
-  };
+  const idle = agent.idle;
 
   const metrics = createAgentMetrics(
     {
@@ -74,10 +71,13 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
         ...(schedule && { nextBoundary: next(), schedule: schedule.cron, tz: schedule.tz }),
       }),
       pullBudget: config.pullBudget,
+      now,
     },
     { processMetrics: opts.processMetrics ?? false },
   );
-  const counting: Subscription = agent.ticks$.subscribe((tick) => metrics.observe(tick));
+  // Every record, whoever made it: the model's, the boundary runner's and the executor's alike.
+  const counting: Subscription = agent.records.records$.subscribe((r) => metrics.count(r));
+  counting.add(agent.ticks$.subscribe((tick) => metrics.observeTick(tick)));
 
   let http: HttpServer | undefined;
   if (config.listen) {
@@ -114,7 +114,7 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
     http ? `serving ${url(http.address)}/healthz, /metrics, /v1/status` : 'http off',
   ];
   const startLine = parts.join('; ');
-  logger.info(
+  agent.records.emit(
     {
       event: 'agent.start',
       dockerHost: config.dockerHost,
@@ -124,7 +124,7 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
       ...(boundary !== undefined && { nextBoundary: new Date(boundary).toISOString() }),
       ...(http && { listen: url(http.address) }),
     },
-    startLine,
+    { msg: startLine },
   );
 
   return {

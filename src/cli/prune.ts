@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { type PruneNowResult, pruneNow } from '../agent/prune-now.js';
 import { LayerwardenError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
+import { logRecords } from '../records/log-records.js';
+import { createRecordStream } from '../records/record-stream.js';
 import { bytesText } from './plan.js';
 import { pruneSettings } from './prune-config.js';
 import { action, configFrom, connect, idlePolicy, withSharedOptions } from './shared.js';
@@ -25,13 +27,15 @@ export function pruneCommand(program: Command): void {
       const { config } = configFrom(opts);
       // The log stream (prune.decision, prune.removed, …) is the audit trail: stderr unless --log-file.
       const { logger, flush } = createLogger({ level: config.logLevel, file: config.logFile ?? 'stderr' });
+      const records = createRecordStream();
+      logRecords(records.records$, logger);
       const dryRun = opts.dryRun === true;
       let release = async () => {};
       try {
         // The state file first: with an agent running, that is what the operator needs to hear.
         const opened = await openState(config, `prune --now${dryRun ? ' --dry-run' : ''}`, {
           owner: dryRun ? 'if-free' : 'always',
-          logger,
+          records,
           now: Date.now(),
         });
         release = opened.release;
@@ -41,6 +45,7 @@ export function pruneCommand(program: Command): void {
           settings: pruneSettings(config),
           port,
           logger,
+          records,
           state: opened.state,
           readOnly: opened.readOnly,
           policy: idlePolicy(config),

@@ -1,5 +1,4 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { Note } from '../model/types.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -35,10 +34,4 @@ export function createLogger(target: LogTarget): { logger: Logger; reopen: () =>
         : pino.destination({ dest: target.file, sync: true, mkdir: true, append: true });
   const logger = pino(OPTIONS(target.level), dest);
   return { logger, reopen: () => dest.reopen(), flush: () => dest.flushSync() };
-}
-
-/** Writes a reducer note as a log record at its level. */
-export function logNote(logger: Logger, note: Note): void {
-  const { level = 'info', event, ...fields } = note;
-  logger[level]({ event, ...fields }, event);
 }

@@ -41,7 +41,7 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       applyEvent(model, input.event, ctx, notes, wants);
       break;
     case 'snapshot':
-      applySnapshot(model, input.snapshot, input.reason, input.startedAt, ctx, notes);
+      applySnapshot(model, input.snapshot, input.reason, input.startedAt, ctx, notes, wants);
       break;
     case 'images':
       applyImages(model, input.images, ctx, notes, input.engineTimeMs);

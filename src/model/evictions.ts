@@ -6,6 +6,7 @@ import {
 } from './eviction-memory.js';
 import { holdUntilAnswered, takeUnanswered } from './own-removals.js';
 import { liveRuns, type RunPolicy } from './stacks.js';
+import type { EvictionRecord } from '../records/record-types.js';
 import type { ImageEntry, Model, Note, Want } from './types.js';
 
 /**
@@ -26,21 +27,7 @@ export const BURST_MAX_EVICTIONS = 1000;
 export const BURST_MAX_MS = 60_000;
 
 /** The `eviction` log record. */
-export interface EvictionNote extends Note {
-  event: 'eviction';
-  level: 'info' | 'warn';
-  at: string;
-  image: string;
-  refs: string[];
-  size: number;
-  freedBytes?: number;
-  by: EvictionActor;
-  duringRun: boolean;
-  stacks: string[];
-  cause: 'delete-event' | 'list';
-  activity: EvictionActivity;
-  prune?: { at: string; reclaimed: number };
-}
+export type EvictionNote = EvictionRecord;
 
 /** External evictions of an open burst: logged when a `prune` event claims them or the burst goes quiet. */
 export interface HeldEvictions {

@@ -37,7 +37,7 @@ export function countPull(model: Model, registry: string, at: number, budget: Pu
   const level = budgetLevel(pulls, budget);
   const before = window.reported;
   window.reported = level;
-  if (RANK[level] <= RANK[before]) return undefined;
+  if (level === 'ok' || RANK[level] <= RANK[before]) return undefined;
   return {
     event: 'pull.budget',
     // `level` is the log level of every record: the crossing is named `threshold`.

@@ -94,7 +94,7 @@ export function putServices(
 function convergedNote(
   model: Model,
   entry: ServiceEntry,
-  base: Record<string, unknown>,
+  base: { service: string; stack?: string | undefined; desired: number; running: number },
   cause: ConvergeWatch['cause'] | 'observed',
   since: number,
   stableAt: number,

@@ -4,7 +4,7 @@ import { setContainer, toEntry } from './containers.js';
 import { evictionNote, recordEviction } from './evictions.js';
 import { dropImage, putImage, sameRefs, touchImage } from './images.js';
 import { putServices } from './services.js';
-import type { Model, Note } from './types.js';
+import type { Model, Note, Want } from './types.js';
 
 interface Drift {
   added: string[];
@@ -71,6 +71,7 @@ export function applySnapshot(
   startedAt: number | undefined,
   ctx: ApplyContext,
   notes: Note[],
+  wants: Want[],
 ) {
   const { now } = ctx;
   const first = model.sync.lastResyncAt === undefined;
@@ -83,6 +84,8 @@ export function applySnapshot(
       engineId: snap.info.id,
       droppedClocks: model.savedClocks.size,
     });
+    // The file belongs to another engine: kept aside as evidence (the agent does it, not this record).
+    wants.push({ kind: 'set-state-aside' });
     model.savedClocks.clear();
   }
   model.savedEngineId = snap.info.id;

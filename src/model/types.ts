@@ -11,6 +11,7 @@ import type {
 import type { EvictionMemory } from './eviction-memory.js';
 import type { HeldEvictions } from './evictions.js';
 import type { OwnRemoval } from './own-removals.js';
+import type { LogRecord } from '../records/record-types.js';
 
 /** The agent's own clocks for an image, in ms since the epoch (agent clock). Persisted in the state file. */
 export interface ImageClocks {
@@ -243,14 +244,12 @@ export type Want =
   | { kind: 'resolve-pull'; ref: string }
   /** Push `evictions.settle` after this delay, replacing any earlier request (a timer, not a list). */
   | { kind: 'settle-evictions'; delayMs: number }
-  | { kind: 'resync'; reason: string };
+  | { kind: 'resync'; reason: string }
+  /** The state file holds another engine's clocks: move it aside (the agent owns the file, not the loop). */
+  | { kind: 'set-state-aside' };
 
-/** Something worth a log record, produced by the reducer. `event` is the stable log event name. */
-export interface Note {
-  event: string;
-  level?: 'debug' | 'info' | 'warn' | 'error';
-  [field: string]: unknown;
-}
+/** A record the reducer makes: one of the documented records (src/records/record-types.ts). */
+export type Note = LogRecord;
 
 export interface Step {
   notes: Note[];

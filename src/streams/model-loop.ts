@@ -152,6 +152,8 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
             },
             want.delayMs,
           );
+        case 'set-state-aside':
+          return; // the agent's: it owns the state file and reads the wants on the ticks
         case 'settle-evictions':
           // A timer, replaced by each request: held evictions are logged once their burst is quiet.
           settleTimer?.unsubscribe();

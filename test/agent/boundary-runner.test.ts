@@ -1,3 +1,5 @@
+import { createRecordStream } from '../../src/records/record-stream.js';
+import type { AnyRecord } from '../records.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type SchedulerLike, Subject } from 'rxjs';
@@ -29,10 +31,13 @@ function setup(opts: {
   const model: Model = modelOf(world, clock.t, 30 * H);
   const ticks$ = new Subject<Tick>();
   const port = fakePort();
-  const notes: Note[] = [];
+  const notes: AnyRecord[] = [];
   const pruneState: AgentState['prune'] = { ...opts.state };
   const saves: Array<AgentState['prune'] & { callsSoFar: number }> = [];
+  const records = createRecordStream(clock);
+  records.records$.subscribe(({ record }) => notes.push(record));
   const agent = {
+    records,
     ticks$,
     model: () => model,
     pruneState,
@@ -53,7 +58,6 @@ function setup(opts: {
       policy: POLICY,
       settings: { minAgeMs: 24 * H, diskHighPercent: 80 },
       mode: opts.mode ?? 'on',
-      log: (n) => notes.push(n),
       scheduler: clock as unknown as SchedulerLike,
       readDisk: async (path) => ({
         path,

@@ -35,6 +35,7 @@ describe('the docs keep up with the code', () => {
       disk: async () => undefined,
       prune: () => ({}),
       pullBudget: 1,
+      now: () => Date.now(),
     });
     const names = [...(await metrics.render()).matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1] as string);
     assert.ok(names.length > 20);

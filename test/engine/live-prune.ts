@@ -6,7 +6,6 @@
 import { createSettle } from '../../src/agent/settle.js';
 import type { DockerPort } from '../../src/docker/port.js';
 import { readDisk } from '../../src/host/disk.js';
-import { logNote } from '../../src/log/logger.js';
 import { idleAnswer } from '../../src/model/idle.js';
 import { decisionNote, type Evaluation, evaluate } from '../../src/prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../../src/prune/executor.js';
@@ -30,7 +29,8 @@ export function livePrune(t: TestAgent, opts: LivePruneOptions) {
     push: (input) => t.agent.loop.push(input),
     settle: createSettle({ port: opts.port, queueDepth: () => t.agent.loop.queueDepth(), idle }),
   };
-  const log = (note: Parameters<typeof logNote>[1]) => logNote(t.logger, note);
+  // On the agent's record stream, as the boundary runner's: the logger and any metrics see them.
+  const log = t.agent.records.emit;
   const diskPath = () => t.agent.model()?.engine?.dockerRootDir ?? '';
   const executor = createExecutor({
     port: opts.port,

@@ -7,7 +7,8 @@
  */
 import { type SchedulerLike, Subject } from 'rxjs';
 import { type BoundaryRunnerOptions, startBoundaryRunner } from '../../src/agent/boundary-runner.js';
-import { logNote } from '../../src/log/logger.js';
+import { logRecords } from '../../src/records/log-records.js';
+import { createRecordStream } from '../../src/records/record-stream.js';
 import { apply } from '../../src/model/apply.js';
 import { parseSchedule } from '../../src/prune/schedule.js';
 import type { AgentState } from '../../src/state/state-file.js';
@@ -47,11 +48,14 @@ export async function boundaryRecords(): Promise<Array<Record<string, unknown>>>
     prepare?: (port: FakePort) => void;
   }) => {
     const clock = new ManualScheduler(at(opts.start));
+    const stream = createRecordStream(clock);
+    logRecords(stream.records$, logger);
     const model = modelOf(opts.world ?? oldImages, clock.t, 30 * H);
     const ticks$ = new Subject<Tick>();
     const port = fakePort();
     opts.prepare?.(port);
     const agent = {
+      records: stream,
       ticks$,
       model: () => model,
       pruneState: { ...opts.state },
@@ -69,7 +73,6 @@ export async function boundaryRecords(): Promise<Array<Record<string, unknown>>>
       policy: POLICY,
       settings: { minAgeMs: 24 * H, diskHighPercent: 80, diskLowPercent: 60 },
       mode: opts.mode ?? 'on',
-      log: (note) => logNote(logger, note),
       scheduler: clock as unknown as SchedulerLike,
       readDisk: opts.readDisk ?? (async () => disk(90)),
       settle: async () => ({ ok: true }),
