@@ -95,7 +95,9 @@ export function createRecordCounters(registry: Registry) {
       case 'prune.aborted':
         return pruneRuns.inc({ outcome: 'aborted' });
       case 'prune.done':
-        pruneRuns.inc({ outcome: record.dryRun === true ? 'dry-run' : 'completed' });
+        // An aborted run was counted by its prune.aborted; the low-water stop is a run that completed.
+        if (record.outcome !== 'aborted')
+          pruneRuns.inc({ outcome: record.dryRun === true ? 'dry-run' : 'completed' });
         if (runBytes === 0) reclaimed.inc(record.reclaimedBytes);
         runBytes = 0;
         lastPruneDoneAt = at;
