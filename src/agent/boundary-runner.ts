@@ -5,7 +5,7 @@ import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
 import { decisionNote, evaluate } from '../prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../prune/executor.js';
 import type { DiskReading } from '../prune/gates.js';
-import { busyText } from '../prune/gates.js';
+import { busyText } from '../records/busy.js';
 import {
   currentWindow,
   dueEvaluation,
@@ -30,7 +30,7 @@ export interface PruneSettings {
 
 export interface BoundaryRunnerOptions {
   /** Its records (and the executor's) go on the agent's record stream, beside the model's. */
-  agent: Pick<RunningAgent, 'ticks$' | 'model' | 'pruneState' | 'saveNow' | 'loop' | 'records'>;
+  agent: Pick<RunningAgent, 'ticks$' | 'model' | 'idle' | 'pruneState' | 'saveNow' | 'loop' | 'records'>;
   port: DockerPort;
   schedule: Schedule;
   policy: IdlePolicy;
@@ -58,10 +58,7 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
   const readDisk = opts.readDisk ?? readDiskAt;
   // --no-prune keeps its bookkeeping in memory: an observer must not use up a boundary for a real agent.
   const book = mode === 'off' ? { ...agent.pruneState } : agent.pruneState;
-  const idleNow = (): IdleAnswer | undefined => {
-    const m = agent.model();
-    return m && idleAnswer(m, policy, scheduler.now());
-  };
+  const idleNow = agent.idle;
   const live: LiveView = {
     model: agent.model,
     idle: idleNow,

@@ -1,4 +1,5 @@
 import type { BusyReason, IdleAnswer } from '../model/idle.js';
+import { busyFields } from '../records/busy.js';
 import type { HostBusyRecord, HostIdleRecord } from '../records/record-types.js';
 
 /** A short key per busy reason, so a change of reasons (not of timestamps) is what gets logged. */
@@ -23,7 +24,9 @@ export function createIdleWatch() {
     const key = answer.idle ? 'idle' : answer.busy.map(reasonKey).sort().join('|');
     if (key === last) return undefined;
     last = key;
-    return answer.idle ? { event: 'host.idle' } : { event: 'host.busy', level: 'info', busy: answer.busy };
+    return answer.idle
+      ? { event: 'host.idle' }
+      : { event: 'host.busy', level: 'info', busy: answer.busy.map(busyFields) };
   };
 }
 
@@ -32,7 +35,7 @@ export function nextQuietExpiry(answer: IdleAnswer): number | undefined {
   let next: number | undefined;
   for (const b of answer.busy) {
     if (b.reason !== 'recent-pull' && b.reason !== 'recent-container-start') continue;
-    const t = Date.parse(b.quietUntil);
+    const t = b.quietUntil;
     if (next === undefined || t < next) next = t;
   }
   return next;

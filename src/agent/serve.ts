@@ -87,8 +87,9 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
         metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
         status: async () => {
           const model = agent.model();
-          if (!model) return undefined;
-          return statusDocument(model, policy, now(), await disk());
+          const answer = agent.idle();
+          if (!model || !answer) return undefined;
+          return statusDocument(model, policy, answer, now(), await disk());
         },
       });
     } catch (err) {

@@ -1,6 +1,6 @@
 import type { Config } from '../config/options.js';
 import { readDisk } from '../host/disk.js';
-import type { IdlePolicy } from '../model/idle.js';
+import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
 import type { Model } from '../model/types.js';
 import type { DiskReading } from '../prune/gates.js';
 import { type AgentState, clocksOf, loadState } from '../state/state-file.js';
@@ -10,6 +10,8 @@ import { connect, idlePolicy } from './shared.js';
 export interface OneShotView {
   model: Model;
   policy: IdlePolicy;
+  /** The one-shot model's idle answer at `now` (the quiet period from the engine's replay). */
+  idle: IdleAnswer;
   disk: DiskReading;
   /** The state file as read (never written by one-shot commands). */
   state: AgentState;
@@ -33,8 +35,7 @@ export async function oneShotView(config: Config): Promise<OneShotView> {
     lookbackMs: config.quietPeriodMs,
     savedClocks: clocksOf(state),
     ...(state.engineId && { savedEngineId: state.engineId }),
-    ...(info.systemTime !== undefined && { engineNow: info.systemTime }),
   });
   const disk = await readDisk(config.diskPath ?? info.dockerRootDir);
-  return { model, policy, disk, state, now };
+  return { model, policy, idle: idleAnswer(model, policy, now), disk, state, now };
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { idleAnswer } from '../model/idle.js';
-import { type Evaluation, evaluate } from '../prune/evaluate.js';
+import { type Evaluation, evaluate, gatesFields } from '../prune/evaluate.js';
 import { nextBoundary } from '../prune/schedule.js';
 import { oneShotView } from './one-shot-view.js';
 import { pruneSettings, scheduleOf } from './prune-config.js';
@@ -16,10 +15,10 @@ export function planCommand(program: Command): void {
     action(async (opts: Record<string, unknown>) => {
       const { config } = configFrom(opts);
       const schedule = scheduleOf(config);
-      const { model, policy, disk, now } = await oneShotView(config);
+      const { model, idle, disk, now } = await oneShotView(config);
       const e = evaluate({
         model,
-        idle: idleAnswer(model, policy, now),
+        idle,
         disk,
         now,
         ...pruneSettings(config),
@@ -38,7 +37,7 @@ export function planDocument(e: Evaluation, next: number) {
     minAgeMs: plan.minAgeMs,
     wouldFire: decision.fire,
     reasons: decision.reasons,
-    gates: decision.gates,
+    gates: gatesFields(decision.gates),
     disk: e.disk,
     candidates: plan.candidates.map((c) => ({
       kind: c.kind,

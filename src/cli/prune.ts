@@ -4,6 +4,7 @@ import { LayerwardenError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { logRecords } from '../records/log-records.js';
 import { createRecordStream } from '../records/record-stream.js';
+import { gatesFields } from '../prune/evaluate.js';
 import { bytesText } from './plan.js';
 import { pruneSettings } from './prune-config.js';
 import { action, configFrom, connect, idlePolicy, withSharedOptions } from './shared.js';
@@ -74,7 +75,7 @@ export function pruneDocument({ evaluation, result }: PruneNowResult, dryRun: bo
     at: plan.at,
     fired: decision.fire,
     dryRun,
-    gates: decision.gates,
+    gates: gatesFields(decision.gates),
     reasons: decision.reasons,
     disk: evaluation.disk,
     candidates: plan.totals.candidates,

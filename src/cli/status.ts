@@ -16,9 +16,9 @@ export function statusCommand(program: Command): void {
     action(async (opts: Record<string, unknown>) => {
       const { config } = configFrom(opts);
       const schedule = scheduleOf(config);
-      const { model, policy, disk, state, now } = await oneShotView(config);
+      const { model, policy, idle, disk, state, now } = await oneShotView(config);
       const doc: StatusWithPrune = {
-        ...statusDocument(model, policy, now, disk),
+        ...statusDocument(model, policy, idle, now, disk),
         candidates: planPrune(model, { minAgeMs: config.minAgeMs }, now).totals.candidates,
         nextBoundary: new Date(nextBoundary(schedule, now)).toISOString(),
         lastPrune: state.prune,

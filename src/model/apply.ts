@@ -1,3 +1,4 @@
+import { applyRecentActivity } from './activity.js';
 import { applyEvent } from './apply-event.js';
 import { applyContainers, applyImages, applySnapshot } from './snapshot.js';
 import { setContainer, toEntry } from './containers.js';
@@ -39,6 +40,9 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
   switch (input.kind) {
     case 'event':
       applyEvent(model, input.event, ctx, notes, wants);
+      break;
+    case 'recent-activity':
+      applyRecentActivity(model, input);
       break;
     case 'snapshot':
       applySnapshot(model, input.snapshot, input.reason, input.startedAt, ctx, notes, wants);

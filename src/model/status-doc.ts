@@ -1,5 +1,6 @@
 import { isLive } from './containers.js';
-import { type IdlePolicy, idleAnswer } from './idle.js';
+import { busyFields } from '../records/busy.js';
+import type { IdleAnswer, IdlePolicy } from './idle.js';
 import { isRun } from './stacks.js';
 import type { Model } from './types.js';
 
@@ -44,8 +45,13 @@ export function stackRows(model: Model, policy: IdlePolicy): StackRow[] {
 }
 
 /** The `status --json` document (also served at /v1/status). */
-export function statusDocument(model: Model, policy: IdlePolicy, now: number, disk?: DiskFigures) {
-  const answer = idleAnswer(model, policy, now);
+export function statusDocument(
+  model: Model,
+  policy: IdlePolicy,
+  answer: IdleAnswer,
+  now: number,
+  disk?: DiskFigures,
+) {
   let tagged = 0;
   let digestOnly = 0;
   let none = 0;
@@ -60,7 +66,7 @@ export function statusDocument(model: Model, policy: IdlePolicy, now: number, di
   return {
     at: new Date(now).toISOString(),
     idle: answer.idle,
-    busy: answer.busy,
+    busy: answer.busy.map(busyFields),
     sync: {
       inSync: model.sync.inSync,
       connected: model.sync.connected,

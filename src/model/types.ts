@@ -171,6 +171,8 @@ export interface Model {
     pull?: { at: number; ref: string };
     /** `id` lets the inspect put the real name in place (event attributes can be spoofed by labels). */
     containerStart?: { at: number; name: string; id?: string };
+    /** The activity before the stream connected could not be replayed: busy until `until` (agent clock). */
+    unknown?: { detail: string; until: number };
   };
   /**
    * Pull events not classified yet, by sequence number, in event order (swarm sends one per task). Each
@@ -233,7 +235,19 @@ export type ModelInput =
   | { kind: 'stream.down'; reason: string; code?: string; retryInMs: number; attempt: number }
   | { kind: 'malformed'; reason: string; sample: string }
   | { kind: 'overflow'; limit: number }
-  | { kind: 'refresh.failed'; what: string; message: string };
+  | { kind: 'refresh.failed'; what: string; message: string }
+  | RecentActivity;
+
+/**
+ * The latest pull and container start before the stream connected, from the engine's replay, on the
+ * agent's clock (src/streams/recent-activity.ts); or why they are unknown, and until when that holds.
+ */
+export interface RecentActivity {
+  kind: 'recent-activity';
+  pull?: { at: number; ref: string };
+  containerStart?: { at: number; id: string };
+  unknown?: { detail: string; until: number };
+}
 
 /** Work the reducer asks the streams layer to do (coalesced by key, never inline). */
 export type Want =

@@ -1,3 +1,4 @@
+import { busyFields } from '../records/busy.js';
 import type { IdleAnswer } from '../model/idle.js';
 import type { Model, Note } from '../model/types.js';
 import { type Decision, type DiskReading, decide } from './gates.js';
@@ -44,6 +45,11 @@ export interface DecisionContext {
   closesAt?: number;
 }
 
+/** The gates as records and documents show them (`prune.decision`, `plan --json`, `prune --json`). */
+export function gatesFields(gates: Decision['gates']) {
+  return { ...gates, idle: { ...gates.idle, busy: gates.idle.busy.map(busyFields) } };
+}
+
 /** The `prune.decision` record: whether it fires, every gate's value, the disk figures and the candidates. */
 export function decisionNote(e: Evaluation, ctx: DecisionContext): Note {
   const shown = e.plan.candidates.slice(0, DECISION_CANDIDATES_MAX);
@@ -55,7 +61,7 @@ export function decisionNote(e: Evaluation, ctx: DecisionContext): Note {
     ...(ctx.closesAt !== undefined && { windowClosesAt: new Date(ctx.closesAt).toISOString() }),
     fire: e.decision.fire,
     reasons: e.decision.reasons,
-    gates: e.decision.gates,
+    gates: gatesFields(e.decision.gates),
     disk: e.disk,
     minAgeMs: e.plan.minAgeMs,
     candidates: shown.map((c) => ({

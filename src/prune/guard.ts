@@ -1,5 +1,6 @@
 import type { Aborted, ExecuteRequest, ExecutorDeps, SettleHint } from './execute-types.js';
-import { belowLowWater, busyText } from './gates.js';
+import { busyText } from '../records/busy.js';
+import { belowLowWater } from './gates.js';
 
 export type Guard =
   | { ok: true }

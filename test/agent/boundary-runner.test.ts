@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { type SchedulerLike, Subject } from 'rxjs';
 import { type BoundaryRunnerOptions, startBoundaryRunner } from '../../src/agent/boundary-runner.js';
 import { apply } from '../../src/model/apply.js';
+import { idleAnswer } from '../../src/model/idle.js';
 import type { Model, Note } from '../../src/model/types.js';
 import { parseSchedule } from '../../src/prune/schedule.js';
 import type { AgentState } from '../../src/state/state-file.js';
@@ -59,6 +60,8 @@ function setup(opts: {
     saveNow: async () => {
       saves.push({ ...pruneState, callsSoFar: port.calls.length });
     },
+    // The agent's one idle answer, read on its clock (src/agent/agent.ts).
+    idle: () => idleAnswer(model, POLICY, clock.now()),
     loop: {
       ticks$,
       push: (input: Parameters<typeof apply>[1]) => apply(model, input, { now: clock.t, policy: POLICY }),

@@ -6,7 +6,6 @@
 import { createSettle } from '../../src/agent/settle.js';
 import type { DockerPort } from '../../src/docker/port.js';
 import { readDisk } from '../../src/host/disk.js';
-import { idleAnswer } from '../../src/model/idle.js';
 import { decisionNote, type Evaluation, evaluate } from '../../src/prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../../src/prune/executor.js';
 import type { TestAgent } from './agent-under-test.js';
@@ -19,10 +18,7 @@ export interface LivePruneOptions {
 
 /** One evaluation now against the live model, and the executor when it fires (trigger `now`). */
 export function livePrune(t: TestAgent, opts: LivePruneOptions) {
-  const idle = () => {
-    const m = t.agent.model();
-    return m && idleAnswer(m, t.policy, Date.now());
-  };
+  const idle = t.agent.idle;
   const live: LiveView = {
     model: t.agent.model,
     idle,

@@ -10,6 +10,7 @@ import { type BoundaryRunnerOptions, startBoundaryRunner } from '../../src/agent
 import { logRecords } from '../../src/records/log-records.js';
 import { createRecordStream } from '../../src/records/record-stream.js';
 import { apply } from '../../src/model/apply.js';
+import { idleAnswer } from '../../src/model/idle.js';
 import { parseSchedule } from '../../src/prune/schedule.js';
 import type { AgentState } from '../../src/state/state-file.js';
 import type { Tick } from '../../src/streams/model-loop.js';
@@ -60,6 +61,8 @@ export async function boundaryRecords(): Promise<Array<Record<string, unknown>>>
       model: () => model,
       pruneState: { ...opts.state },
       saveNow: async () => {},
+      // The agent's one idle answer, read on its clock (src/agent/agent.ts).
+      idle: () => idleAnswer(model, POLICY, clock.now()),
       loop: {
         ticks$,
         push: (input: Parameters<typeof apply>[1]) => apply(model, input, { now: clock.t, policy: POLICY }),

@@ -253,9 +253,9 @@ describe('agent metrics', () => {
     setIdle({
       idle: false,
       busy: [
-        { reason: 'run-stack-live', stack: 'ci-1', kind: 'swarm', since: 'x' },
-        { reason: 'run-stack-live', stack: 'ci-2', kind: 'compose', since: 'x' },
-        { reason: 'recent-pull', ref: 'a', at: 'x', quietUntil: 'y' },
+        { reason: 'run-stack-live', stack: 'ci-1', kind: 'swarm', since: T0 },
+        { reason: 'run-stack-live', stack: 'ci-2', kind: 'compose', since: T0 },
+        { reason: 'recent-pull', ref: 'a', at: T0, quietUntil: T0 + 1 },
       ],
     });
     const exp = await scrape();
