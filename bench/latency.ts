@@ -6,7 +6,7 @@ import type { PullRecord } from '../src/records/record-types.js';
  * arrival at a bare `/events` reader on the same socket (the engine's own delivery time).
  */
 import { randomBytes } from 'node:crypto';
-import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../src/model/services/stacks.js';
 import { eventKey } from '../src/streams/decode-event.js';
 import { createModelLoop } from '../src/streams/model-loop.js';
 import { api, benchEngine, createContainer, importImage, pullImage } from './engine-context.js';

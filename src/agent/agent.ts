@@ -3,7 +3,7 @@ import { asyncScheduler, type Observable, type SchedulerLike, type Subscription,
 import type { Config } from '../config/options.js';
 import type { DockerPort } from '../docker/port.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
-import { DEFAULT_PULL_BUDGET } from '../model/pull-budget.js';
+import { DEFAULT_PULL_BUDGET } from '../model/images/pull-budget.js';
 import type { Model } from '../model/types.js';
 import { logRecords } from '../records/log-records.js';
 import { createRecordStream, type RecordStream } from '../records/record-stream.js';

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BusyReason, IdleAnswer } from '../model/idle.js';
-import { DEFAULT_PULL_BUDGET, pullsInWindow } from '../model/pull-budget.js';
+import { DEFAULT_PULL_BUDGET, pullsInWindow } from '../model/images/pull-budget.js';
 import type { Model } from '../model/types.js';
 import type { DiskReading } from '../prune/gates.js';
 import type { StampedRecord } from '../records/record-stream.js';

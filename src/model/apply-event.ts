@@ -1,12 +1,11 @@
 import type { EngineEvent } from '../docker/types.js';
-import { type ApplyContext, pullContext } from './apply.js';
-import { setContainer } from './containers.js';
-import { containerFromCreate, tagFromEvent } from './event-facts.js';
-import { imageDeleted, imagePruned } from './eviction-events.js';
-import { touchBurst } from './evictions.js';
-import { touchImage } from './images.js';
-import { queuePull } from './pulls.js';
-import { watchService } from './services.js';
+import { type ApplyContext, pullContext } from './context.js';
+import { containerFromCreate, setContainer } from './containers/containers.js';
+import { imageDeleted, imagePruned } from './evictions/eviction-events.js';
+import { touchBurst } from './evictions/evictions.js';
+import { tagFromEvent, touchImage } from './images/images.js';
+import { queuePull } from './images/pulls.js';
+import { watchService } from './services/services.js';
 import type { Model, Note, Want } from './types.js';
 
 /** Container actions that change what the model holds; the rest (exec_*, attach, resize, top…) do not. */

@@ -1,4 +1,4 @@
-import { isRun, liveRuns, type RunPolicy } from './stacks.js';
+import { isRun, liveRuns, type RunPolicy } from './services/stacks.js';
 import type { Model } from './types.js';
 
 /**

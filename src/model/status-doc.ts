@@ -1,7 +1,7 @@
-import { isLive } from './containers.js';
+import { isLive } from './containers/containers.js';
 import { busyFields } from '../records/busy.js';
 import type { IdleAnswer, IdlePolicy } from './idle.js';
-import { isRun } from './stacks.js';
+import { isRun } from './services/stacks.js';
 import type { Model } from './types.js';
 
 /** A disk reading as the CLI and the gates see it (see src/prune/gates.ts). */

@@ -8,9 +8,8 @@ import type {
   ServiceInfo,
   TaskInfo,
 } from '../docker/types.js';
-import type { EvictionMemory } from './eviction-memory.js';
-import type { HeldEvictions } from './evictions.js';
-import type { OwnRemoval } from './own-removals.js';
+import type { EvictionMemory } from './evictions/eviction-memory.js';
+import type { HeldEvictions, OwnRemoval } from './evictions/types.js';
 import type { LogRecord } from '../records/record-types.js';
 
 /** The agent's own clocks for an image, in ms since the epoch (agent clock). Persisted in the state file. */

@@ -1,4 +1,4 @@
-import type { AuditEviction, AuditSection, EvictionCause } from './audit.js';
+import type { AuditEviction, AuditSection, EvictionCause } from './audit-types.js';
 
 import { formatBytes, type ReportFormat } from './style.js';
 

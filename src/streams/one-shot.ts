@@ -1,7 +1,7 @@
 import type { DockerPort } from '../docker/port.js';
 import { apply } from '../model/apply.js';
 import { createModel } from '../model/create.js';
-import type { RunPolicy } from '../model/stacks.js';
+import type { RunPolicy } from '../model/services/stacks.js';
 import type { ImageClocks, Model, Note } from '../model/types.js';
 import { listAll } from './list-all.js';
 import { replayRecentActivity } from './recent-activity.js';

@@ -9,9 +9,9 @@ import type { EngineEvent, ImageDetail, ServiceInfo, TaskInfo } from '../../src/
 import { writeRecord } from '../../src/records/log-records.js';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
-import { BURST_QUIET_MS } from '../../src/model/evictions.js';
+import { BURST_QUIET_MS } from '../../src/model/evictions/evictions.js';
 import { idleAnswer } from '../../src/model/idle.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import type { ModelInput, Note } from '../../src/model/types.js';
 import { captureLogger } from '../log/capture.js';
 import { ENGINE_INFO, replayFixture, runContainerInspect } from '../model/eviction-fixture.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineEvent } from '../../src/docker/types.js';
 import { createAgentMetrics, type MetricsSources } from '../../src/metrics/metrics.js';
-import { countPull, DEFAULT_PULL_BUDGET } from '../../src/model/pull-budget.js';
+import { countPull, DEFAULT_PULL_BUDGET } from '../../src/model/images/pull-budget.js';
 import { createModel } from '../../src/model/create.js';
 import type { IdleAnswer } from '../../src/model/idle.js';
 import type { Model, ModelInput, Note, PullClass } from '../../src/model/types.js';

@@ -9,8 +9,8 @@ import {
   BURST_MAX_MS,
   BURST_QUIET_MS,
   claimedByPrune,
-} from '../../src/model/evictions.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+} from '../../src/model/evictions/evictions.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import type { Model, ModelInput, Note, Step } from '../../src/model/types.js';
 import { ENGINE_INFO, IMAGE_A, IMAGE_B, IMAGE_C, replayFixture } from './eviction-fixture.js';
 

@@ -7,9 +7,10 @@ import type {
   ServiceInfo,
   TaskInfo,
 } from '../../src/docker/types.js';
-import { type ApplyContext, apply } from '../../src/model/apply.js';
+import { apply } from '../../src/model/apply.js';
+import type { ApplyContext } from '../../src/model/context.js';
 import { createModel } from '../../src/model/create.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import type { Model, ModelInput, Note } from '../../src/model/types.js';
 
 export const T0 = Date.parse('2025-06-01T12:00:00Z');

@@ -1,10 +1,10 @@
-import type { ContainerInfo, EngineSnapshot, ImageDetail } from '../docker/types.js';
-import type { ApplyContext } from './apply.js';
-import { setContainer, toEntry } from './containers.js';
-import { evictionNote, recordEviction } from './evictions.js';
-import { dropImage, putImage, sameRefs, touchImage } from './images.js';
-import { putServices } from './services.js';
-import type { Model, Note, Want } from './types.js';
+import type { ContainerInfo, EngineSnapshot, ImageDetail } from '../../docker/types.js';
+import type { ApplyContext } from '../context.js';
+import { setContainer, toEntry } from '../containers/containers.js';
+import { evictionNote, recordEviction } from '../evictions/evictions.js';
+import { dropImage, putImage, sameRefs, touchImage } from '../images/images.js';
+import { putServices } from '../services/services.js';
+import type { Model, Note, Want } from '../types.js';
 
 interface Drift {
   added: string[];

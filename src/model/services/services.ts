@@ -1,6 +1,6 @@
-import type { EngineEvent, ServiceInfo, TaskInfo } from '../docker/types.js';
-import { refsAgree } from './refs.js';
-import type { ConvergeWatch, Model, Note, ServiceEntry, ServiceState } from './types.js';
+import type { EngineEvent, ServiceInfo, TaskInfo } from '../../docker/types.js';
+import { refsAgree } from '../images/refs.js';
+import type { ConvergeWatch, Model, Note, ServiceEntry, ServiceState } from '../types.js';
 
 const UPDATING = new Set(['updating', 'rollback_started']);
 const PAUSED = new Set(['paused', 'rollback_paused']);

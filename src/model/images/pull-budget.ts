@@ -1,4 +1,4 @@
-import type { Model, Note, RegistryWindow } from './types.js';
+import type { Model, Note, RegistryWindow } from '../types.js';
 
 /** How many pulls a registry allows per window (Docker Hub, authenticated: 200 per 6 h). */
 export interface PullBudget {

@@ -5,9 +5,8 @@ import {
   rememberEviction,
 } from './eviction-memory.js';
 import { holdUntilAnswered, takeUnanswered } from './own-removals.js';
-import { liveRuns, type RunPolicy } from './stacks.js';
-import type { EvictionRecord } from '../records/record-types.js';
-import type { ImageEntry, Model, Note, Want } from './types.js';
+import { liveRuns, type RunPolicy } from '../services/stacks.js';
+import type { ImageEntry, Model, Note, Want } from '../types.js';
 
 /**
  * How long after the last image untag/delete an external eviction waits for an engine `prune` event
@@ -26,17 +25,9 @@ export const BURST_QUIET_MS = 2000;
 export const BURST_MAX_EVICTIONS = 1000;
 export const BURST_MAX_MS = 60_000;
 
-/** The `eviction` log record. */
-export type EvictionNote = EvictionRecord;
+import type { EvictionNote } from './types.js';
 
-/** External evictions of an open burst: logged when a `prune` event claims them or the burst goes quiet. */
-export interface HeldEvictions {
-  /** Agent clock of the first eviction of the burst. */
-  openedAt: number;
-  /** Agent clock of the last image untag/delete/eviction of the burst. */
-  lastAt: number;
-  items: Array<{ note: EvictionNote; memo: RememberedEviction }>;
-}
+export type { EvictionNote, HeldEvictions } from './types.js';
 
 /** Every ref the image had while the model held it: the current ones first, then those it lost. */
 function refsOf(entry: ImageEntry): string[] {

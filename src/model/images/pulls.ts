@@ -1,12 +1,13 @@
-import type { EngineEvent, ImageDetail } from '../docker/types.js';
+import type { EngineEvent, ImageDetail } from '../../docker/types.js';
 import { chainIds } from './chains.js';
-import { linkEviction } from './eviction-memory.js';
+import { linkEviction } from '../evictions/eviction-memory.js';
 import { claimTags, dropImage, layerSize, putImage } from './images.js';
 import { countPull, DEFAULT_PULL_BUDGET, type PullBudget } from './pull-budget.js';
-import { refMatcher, registryOf } from './refs.js';
-import { liveRuns, type RunPolicy } from './stacks.js';
-import type { ImageEntry, Model, Note, PendingPull, PullClass, RecentPull } from './types.js';
-import type { PullRecord } from '../records/record-types.js';
+import { registryOf } from './refs.js';
+import { resolveImage } from './resolve.js';
+import { liveRuns, type RunPolicy } from '../services/stacks.js';
+import type { ImageEntry, Model, Note, PendingPull, PullClass, RecentPull } from '../types.js';
+import type { PullRecord } from '../../records/record-types.js';
 
 /**
  * The engine stores a pulled image about a millisecond before it emits `pull`, so a re-list can see
@@ -38,7 +39,7 @@ export interface PullContext {
 /** Queues a pull event with what the model knew when it came: the ref's image and the live runs. */
 export function queuePull(model: Model, e: EngineEvent, ctx: PullContext): Note[] {
   const seq = ++model.pullSeq;
-  const pointedAt = imageIdForRef(model, e.actorId);
+  const pointedAt = resolveImage(model, e.actorId);
   model.pendingPulls.set(seq, {
     ref: e.actorId,
     seq,
@@ -223,11 +224,4 @@ function remember(model: Model, pull: PendingPull, note: PullRecord): void {
   };
   model.recentPulls.push(recent);
   if (model.recentPulls.length > RECENT_PULLS) model.recentPulls.shift();
-}
-
-/** The image a ref names in the model, if any. */
-export function imageIdForRef(model: Model, ref: string): string | undefined {
-  const matches = refMatcher(ref);
-  for (const image of model.images.values()) if (matches(image)) return image.id;
-  return undefined;
 }
