@@ -8,6 +8,7 @@ import { type HttpServer, startHttpServer } from '../http/server.js';
 import { type AgentMetrics, createAgentMetrics } from '../metrics/metrics.js';
 import type { IdlePolicy } from '../model/idle.js';
 import { statusDocument } from '../model/status-doc.js';
+import { followLastPrune } from '../records/last-prune.js';
 import type { DiskReading } from '../prune/gates.js';
 import { nextBoundary, parseSchedule } from '../prune/schedule.js';
 import type { RunningAgent } from './agent.js';
@@ -78,6 +79,9 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
   // Every record, whoever made it: the model's, the boundary runner's and the executor's alike.
   const counting: Subscription = agent.records.records$.subscribe((r) => metrics.count(r));
   counting.add(agent.ticks$.subscribe((tick) => metrics.observeTick(tick)));
+  // The status's last run, from the same stream.
+  const lastPrune = followLastPrune(agent.records.records$);
+  counting.add(lastPrune.sub);
 
   let http: HttpServer | undefined;
   if (config.listen) {
@@ -89,7 +93,11 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
           const model = agent.model();
           const answer = agent.idle();
           if (!model || !answer) return undefined;
-          return statusDocument(model, policy, answer, now(), await disk());
+          const last = lastPrune.last();
+          return {
+            ...statusDocument(model, policy, answer, now(), await disk()),
+            lastPruneRun: last ?? null,
+          };
         },
       });
     } catch (err) {

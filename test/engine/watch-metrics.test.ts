@@ -18,7 +18,7 @@ import { digestOnly, exists, H, writeAgedState } from './prune-kit.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 type Rec = Record<string, unknown> & { event?: string };
 
-describe('watch --listen: the prune at its own boundary moves the counters', { timeout: 300_000 }, () => {
+describe('watch --listen: the prune at its own boundary moves the counters and the status', { timeout: 300_000 }, () => {
   let engine: Engine;
   let dir: string;
   let child: ChildProcess | undefined;
@@ -114,6 +114,17 @@ describe('watch --listen: the prune at its own boundary moves the counters', { t
     );
     const lastRun = sampleValue(after, 'layerwarden_prune_last_run_timestamp_seconds') ?? 0;
     assert.ok(lastRun * 1000 >= Date.parse(String(start.time)), 'the last run is this one');
+
+    // /v1/status reads the same stream: the run it last saw end.
+    const status = (await (await fetch(`${String(start.listen)}/v1/status`)).json()) as Rec;
+    assert.deepEqual(status.lastPruneRun, {
+      at: (status.lastPruneRun as Rec).at,
+      trigger: 'schedule',
+      outcome: 'done',
+      dryRun: false,
+      removed: 2,
+      reclaimedBytes: reclaimed,
+    });
 
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
