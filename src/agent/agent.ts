@@ -3,17 +3,15 @@ import { asyncScheduler, type Observable, type SchedulerLike, type Subscription,
 import type { Config } from '../config/options.js';
 import type { DockerPort } from '../docker/port.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
-import { DEFAULT_PULL_BUDGET } from '../model/images/pull-budget.js';
+import { PULL_BUDGET_WINDOW_MS } from '../model/images/pull-budget.js';
 import type { Model } from '../model/types.js';
 import { logRecords } from '../records/log-records.js';
 import { createRecordStream, type RecordStream } from '../records/record-stream.js';
 import { type AgentState, clocksOf, moveAside, saveState, stateFromModel } from '../state/state-file.js';
 import { DEFAULT_BACKOFF } from '../streams/backoff.js';
 import { createModelLoop, type ModelLoop, type ModelLoopOptions, type Tick } from '../streams/model-loop.js';
+import { createPruneBook, type PruneBook } from './prune-book.js';
 import { createIdleWatch, nextQuietExpiry } from './idle-watch.js';
-
-/** The budget's window is fixed at Docker Hub's (6 h); `--pull-budget` sets the count. */
-const PULL_BUDGET_WINDOW_MS = DEFAULT_PULL_BUDGET.windowMs;
 
 export interface AgentOptions {
   config: Config;
@@ -59,8 +57,8 @@ export interface RunningAgent {
   idle(): IdleAnswer | undefined;
   /** The agent's clock (its scheduler's): what idle, the schedule and the metrics are read against. */
   now(): number;
-  /** Prune bookkeeping persisted with the clocks. */
-  pruneState: AgentState['prune'];
+  /** Prune bookkeeping persisted with the clocks: the boundary runner records into it. */
+  pruneBook: PruneBook;
   /** Stop watching and write the state file. */
   stop(): Promise<void>;
   saveNow(): Promise<void>;
@@ -87,7 +85,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     pullBudget: { limit: config.pullBudget, windowMs: PULL_BUDGET_WINDOW_MS },
   });
   const ticks$ = loop.ticks$.pipe(share());
-  const pruneState = { ...opts.state.prune };
+  const pruneBook = createPruneBook(opts.state.prune);
   let model: Model | undefined;
   const idleWatch = createIdleWatch();
   let quietTimer: Subscription | undefined;
@@ -118,7 +116,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 
   const saveNow = () => {
     if (!model?.engine || opts.readOnly) return saving;
-    const snapshot = stateFromModel(model, pruneState, scheduler.now());
+    const snapshot = stateFromModel(model, pruneBook.get(), scheduler.now());
     saving = saving
       .then(() => saveState(config.stateFile, snapshot))
       .catch((err: unknown) =>
@@ -151,7 +149,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     model: () => model,
     idle,
     now: () => scheduler.now(),
-    pruneState,
+    pruneBook,
     saveNow,
     stop: async () => {
       // Evictions still waiting for their burst to settle are logged now, not lost.

@@ -17,6 +17,7 @@ import {
 } from '../prune/schedule.js';
 import type { RunningAgent } from './agent.js';
 import { nextQuietExpiry } from './idle-watch.js';
+import { createPruneBook } from './prune-book.js';
 import { createSettle } from './settle.js';
 import { createWakeTimer } from './wake-timer.js';
 
@@ -30,7 +31,7 @@ export interface PruneSettings {
 
 export interface BoundaryRunnerOptions {
   /** Its records (and the executor's) go on the agent's record stream, beside the model's. */
-  agent: Pick<RunningAgent, 'ticks$' | 'model' | 'idle' | 'pruneState' | 'saveNow' | 'loop' | 'records'>;
+  agent: Pick<RunningAgent, 'ticks$' | 'model' | 'idle' | 'pruneBook' | 'saveNow' | 'loop' | 'records'>;
   port: DockerPort;
   schedule: Schedule;
   policy: IdlePolicy;
@@ -57,7 +58,7 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
   const retryDelayMs = opts.retryDelayMs ?? 300_000;
   const readDisk = opts.readDisk ?? readDiskAt;
   // --no-prune keeps its bookkeeping in memory: an observer must not use up a boundary for a real agent.
-  const book = mode === 'off' ? { ...agent.pruneState } : agent.pruneState;
+  const book = mode === 'off' ? createPruneBook(agent.pruneBook.get()) : agent.pruneBook;
   const idleNow = agent.idle;
   const live: LiveView = {
     model: agent.model,
@@ -103,7 +104,7 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
   };
 
   const settleMissed = (now: number) => {
-    const missed = missedWindows(schedule, book.lastEvaluatedBoundary ?? floor, now);
+    const missed = missedWindows(schedule, book.get().lastEvaluatedBoundary ?? floor, now);
     for (const w of missed) {
       const busy = lastBusy.get(w.boundary);
       // Running, the runner wakes at every boundary and tries the window (busy or not): one it never saw
@@ -124,8 +125,7 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
     }
     const last = missed.at(-1);
     if (!last) return;
-    book.lastEvaluatedBoundary = last.boundary;
-    book.lastOutcome = 'skipped: window closed';
+    book.record({ lastEvaluatedBoundary: last.boundary, lastOutcome: 'skipped: window closed' });
     if (mode !== 'off') void agent.saveNow();
   };
 
@@ -149,13 +149,13 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
       if (!timer.pending()) arm(checkAt); // a capped sleep woke early: sleep on
       return;
     }
-    if (floor === undefined && book.lastEvaluatedBoundary === undefined) {
+    if (floor === undefined && book.get().lastEvaluatedBoundary === undefined) {
       // Before a first evaluation ever, only windows that close from now on count as missed.
       const w = currentWindow(schedule, now);
       floor = previousBoundary(schedule, (w?.boundary ?? now + 1) - 1) ?? now;
     }
     settleMissed(now);
-    const due = dueEvaluation(schedule, now, book.lastEvaluatedBoundary);
+    const due = dueEvaluation(schedule, now, book.get().lastEvaluatedBoundary);
     if (!due.due) {
       open = undefined;
       checkAt = due.nextCheckAt;
@@ -174,10 +174,12 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
       const now = scheduler.now();
       const e = evaluate({ model, idle, disk, now, ...settings });
       log({ ...decisionNote(e, { trigger: 'schedule', mode, ...window }), ...(isRetry && { retry: true }) });
-      book.lastEvaluatedBoundary = window.boundary;
+      book.record({
+        lastEvaluatedBoundary: window.boundary,
+        lastRunAt: now,
+        lastOutcome: e.decision.fire ? (mode === 'off' ? 'would fire' : 'fired') : 'not fired',
+      });
       open = undefined;
-      book.lastRunAt = now;
-      book.lastOutcome = e.decision.fire ? (mode === 'off' ? 'would fire' : 'fired') : 'not fired';
       retry = undefined;
       if (mode === 'off') return;
       await agent.saveNow(); // before removing anything: a crash mid-prune never repeats the boundary
@@ -190,12 +192,14 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
         stopRequested: () => stopping,
         context: { trigger: 'schedule', boundary: iso(window.boundary) },
       });
-      book.lastOutcome = outcomeText(result);
+      book.record({ lastOutcome: outcomeText(result) });
       if (result.aborted?.retryable && !stopping) retry = { ...window, at: scheduler.now() + retryDelayMs };
       await agent.saveNow();
     } catch (err) {
       // Give the boundary up rather than try again at once: an error that repeats must not loop.
-      book.lastEvaluatedBoundary = Math.max(book.lastEvaluatedBoundary ?? window.boundary, window.boundary);
+      book.record({
+        lastEvaluatedBoundary: Math.max(book.get().lastEvaluatedBoundary ?? window.boundary, window.boundary),
+      });
       open = undefined;
       retry = undefined;
       log({

@@ -68,7 +68,7 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
       queueDepth: () => agent.loop.queueDepth(),
       disk,
       prune: () => ({
-        ...(agent.pruneState.lastRunAt !== undefined && { lastRunAt: agent.pruneState.lastRunAt }),
+        ...(agent.pruneBook.get().lastRunAt !== undefined && { lastRunAt: agent.pruneBook.get().lastRunAt }),
         ...(schedule && { nextBoundary: next(), schedule: schedule.cron, tz: schedule.tz }),
       }),
       pullBudget: config.pullBudget,

@@ -1,3 +1,5 @@
+import { formatBytes } from '../report/style.js';
+import { shortId } from '../docker/short-id.js';
 import type { Command } from 'commander';
 import { type Evaluation, evaluate, gatesFields } from '../prune/evaluate.js';
 import { nextBoundary } from '../prune/schedule.js';
@@ -61,7 +63,7 @@ function renderPlan(doc: PlanDocument): string {
   const lines: string[] = [];
   const { gates } = doc;
   lines.push(
-    `plan at ${doc.at}: ${doc.totals.candidates} candidate${doc.totals.candidates === 1 ? '' : 's'} (${bytesText(doc.totals.bytes)}), ${doc.totals.kept} kept`,
+    `plan at ${doc.at}: ${doc.totals.candidates} candidate${doc.totals.candidates === 1 ? '' : 's'} (${formatBytes(doc.totals.bytes)}), ${doc.totals.kept} kept`,
   );
   lines.push(
     `gates: idle ${gates.idle.pass ? 'yes' : 'no'}; disk ${gates.disk.usedPercent === undefined ? 'unknown' : `${gates.disk.usedPercent.toFixed(1)}%`} (high-water ${gates.disk.high}%); candidates ${gates.candidates.count}`,
@@ -72,7 +74,7 @@ function renderPlan(doc: PlanDocument): string {
   if (doc.candidates.length === 0) lines.push('  (nothing)');
   for (const c of doc.candidates)
     lines.push(
-      `  ${c.kind} ${label(c)}  ${bytesText(c.bytes)}  untouched ${c.untouchedForText}${c.refs.length ? `  ${c.refs.join(', ')}` : ''}`,
+      `  ${c.kind} ${label(c)}  ${formatBytes(c.bytes)}  untouched ${c.untouchedForText}${c.refs.length ? `  ${c.refs.join(', ')}` : ''}`,
     );
   lines.push(`  build cache unused for ${doc.buildCache.untilHours}h (the engine decides which records)`);
   lines.push('', 'kept:');
@@ -84,18 +86,6 @@ function renderPlan(doc: PlanDocument): string {
 }
 
 function label(x: { kind: string; id: string; name?: string }): string {
-  const short = x.id.replace(/^sha256:/, '').slice(0, 12);
+  const short = shortId(x.id);
   return x.name ? `${x.name} (${short})` : short;
-}
-
-/** Bytes for people: `512 B`, `3.4 MB`, `1.2 GB` (powers of 1000, like docker's own output). */
-export function bytesText(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${v} ${units[i]}` : `${v.toFixed(1)} ${units[i]}`;
 }

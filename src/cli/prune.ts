@@ -1,3 +1,4 @@
+import { shortId } from '../docker/short-id.js';
 import type { Command } from 'commander';
 import { type PruneNowResult, pruneNow } from '../agent/prune-now.js';
 import { LayerwardenError } from '../errors.js';
@@ -5,7 +6,7 @@ import { createLogger } from '../log/logger.js';
 import { logRecords } from '../records/log-records.js';
 import { createRecordStream } from '../records/record-stream.js';
 import { gatesFields } from '../prune/evaluate.js';
-import { bytesText } from './plan.js';
+import { formatBytes } from '../report/style.js';
 import { pruneSettings } from './prune-config.js';
 import { action, configFrom, connect, idlePolicy, withSharedOptions } from './shared.js';
 import { openState } from './state-owner.js';
@@ -99,17 +100,16 @@ function renderPrune(doc: PruneDocument): string {
     for (const r of doc.reasons) lines.push(`  - ${r}`);
     return `${lines.join('\n')}\n`;
   }
-  const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
   lines.push(
     doc.dryRun
       ? `dry run: ${doc.wouldRemove?.length ?? 0} item(s) would be removed`
-      : `pruned: ${doc.removed.length} removed, ${bytesText(doc.reclaimedBytes)} reclaimed (${doc.outcome})`,
+      : `pruned: ${doc.removed.length} removed, ${formatBytes(doc.reclaimedBytes)} reclaimed (${doc.outcome})`,
   );
   for (const r of doc.dryRun ? (doc.wouldRemove ?? []) : doc.removed)
     lines.push(
-      `  ${r.kind} ${short(r.id)}  ${bytesText(r.bytes)}${r.refs.length ? `  ${r.refs.join(', ')}` : ''}`,
+      `  ${r.kind} ${shortId(r.id)}  ${formatBytes(r.bytes)}${r.refs.length ? `  ${r.refs.join(', ')}` : ''}`,
     );
-  for (const s of doc.skipped) lines.push(`  skipped ${s.kind} ${short(s.id)}: ${s.reason}`);
+  for (const s of doc.skipped) lines.push(`  skipped ${s.kind} ${shortId(s.id)}: ${s.reason}`);
   if (doc.alreadyGone.length) lines.push(`  already gone: ${doc.alreadyGone.length}`);
   if (doc.aborted)
     lines.push(

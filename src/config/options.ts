@@ -1,6 +1,14 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { DEFAULT_QUIET_PERIOD_MS } from '../model/idle.js';
+import { DEFAULT_PULL_BUDGET } from '../model/images/pull-budget.js';
+import { DEFAULT_DISK_HIGH_PERCENT } from '../prune/gates.js';
+import { DEFAULT_MIN_AGE_MS } from '../prune/plan.js';
+import { DEFAULT_CRON, DEFAULT_WINDOW_MS } from '../prune/schedule.js';
+import { DEFAULT_BACKOFF } from '../streams/backoff.js';
+import { DEFAULT_SILENCE_MS } from '../streams/engine-events.js';
+import { DEFAULT_RESYNC_MS } from '../streams/model-loop.js';
 import { parseDuration } from './duration.js';
 
 /** The effective configuration every command works from, validated before any work starts. */
@@ -106,7 +114,7 @@ export const OPTION_SPECS = [
     help: 'prune only at or above this disk usage (default 80)',
     parse: percent,
     expects: 'a percentage above 0, at most 100',
-    fallback: () => 80,
+    fallback: () => DEFAULT_DISK_HIGH_PERCENT,
   }),
   spec({
     key: 'diskLowPercent',
@@ -133,7 +141,7 @@ export const OPTION_SPECS = [
     help: 'untouched at least this long to be pruned (default 24h)',
     parse: positiveDuration,
     expects: 'a duration like 24h',
-    fallback: () => 86_400_000,
+    fallback: () => DEFAULT_MIN_AGE_MS,
   }),
   spec({
     key: 'schedule',
@@ -142,7 +150,7 @@ export const OPTION_SPECS = [
     help: 'daily boundary (default "0 0 * * *", midnight)',
     parse: nonEmpty,
     expects: 'a cron expression',
-    fallback: () => '0 0 * * *',
+    fallback: () => DEFAULT_CRON,
   }),
   spec({
     key: 'tz',
@@ -160,7 +168,7 @@ export const OPTION_SPECS = [
     help: 'how long after a boundary the first idle moment may prune (default 6h)',
     parse: positiveDuration,
     expects: 'a duration like 6h',
-    fallback: () => 6 * 3_600_000,
+    fallback: () => DEFAULT_WINDOW_MS,
   }),
   spec({
     key: 'quietPeriodMs',
@@ -169,7 +177,7 @@ export const OPTION_SPECS = [
     help: 'busy this long after a pull or container start (default 5m)',
     parse: (t) => parseDuration(t),
     expects: 'a duration like 5m',
-    fallback: () => 300_000,
+    fallback: () => DEFAULT_QUIET_PERIOD_MS,
   }),
   spec({
     key: 'runStack',
@@ -223,7 +231,7 @@ export const OPTION_SPECS = [
     help: 'periodic full re-list and diff (default 5m)',
     parse: positiveDuration,
     expects: 'a duration like 5m',
-    fallback: () => 300_000,
+    fallback: () => DEFAULT_RESYNC_MS,
   }),
   spec({
     key: 'watchdogMs',
@@ -232,7 +240,7 @@ export const OPTION_SPECS = [
     help: 'ping the engine after this long without a byte on the events stream (default 30s)',
     parse: positiveDuration,
     expects: 'a duration like 30s',
-    fallback: () => 30_000,
+    fallback: () => DEFAULT_SILENCE_MS,
   }),
   spec({
     key: 'reconnectMaxMs',
@@ -241,7 +249,7 @@ export const OPTION_SPECS = [
     help: 'longest wait between reconnect attempts, and the retry interval on EACCES (default 30s)',
     parse: positiveDuration,
     expects: 'a duration like 30s',
-    fallback: () => 30_000,
+    fallback: () => DEFAULT_BACKOFF.maxMs,
   }),
   spec({
     key: 'pullBudget',
@@ -250,6 +258,6 @@ export const OPTION_SPECS = [
     help: 'pulls per registry per 6h before a warning (default 200)',
     parse: (t) => (/^\d+$/.test(t) && Number(t) > 0 ? Number(t) : undefined),
     expects: 'a positive whole number',
-    fallback: () => 200,
+    fallback: () => DEFAULT_PULL_BUDGET.limit,
   }),
 ] as const;

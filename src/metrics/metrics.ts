@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BusyReason, IdleAnswer } from '../model/idle.js';
-import { DEFAULT_PULL_BUDGET, pullsInWindow } from '../model/images/pull-budget.js';
+import { PULL_BUDGET_WINDOW_MS, pullsInWindow } from '../model/images/pull-budget.js';
 import type { Model } from '../model/types.js';
 import type { DiskReading } from '../prune/gates.js';
 import type { StampedRecord } from '../records/record-stream.js';
@@ -187,14 +187,14 @@ export function createAgentMetrics(
   });
   new Gauge({
     name: 'layerwarden_registry_pulls_in_window',
-    help: `Pulls per registry in the last ${DEFAULT_PULL_BUDGET.windowMs / 3_600_000} h, against the budget`,
+    help: `Pulls per registry in the last ${PULL_BUDGET_WINDOW_MS / 3_600_000} h, against the budget`,
     labelNames: ['registry'],
     registers,
     collect() {
       this.reset();
       // The model's own budget windows: the count the `pull.budget` warnings are decided on.
       const now = sources.now();
-      const budget = { limit: sources.pullBudget, windowMs: DEFAULT_PULL_BUDGET.windowMs };
+      const budget = { limit: sources.pullBudget, windowMs: PULL_BUDGET_WINDOW_MS };
       for (const [registry, window] of sources.model()?.pullWindows ?? []) {
         const n = pullsInWindow(window, now, budget);
         if (n > 0) this.set({ registry }, n);

@@ -1,3 +1,4 @@
+import { shortId } from '../docker/short-id.js';
 import type { Model, RecentActivity } from './types.js';
 
 /**
@@ -9,7 +10,7 @@ export function applyRecentActivity(model: Model, input: RecentActivity): void {
   if (input.pull && (!activity.pull || input.pull.at > activity.pull.at)) activity.pull = input.pull;
   const start = input.containerStart;
   if (start && (!activity.containerStart || start.at > activity.containerStart.at)) {
-    const name = model.containers.get(start.id)?.name ?? start.id.slice(0, 12);
+    const name = model.containers.get(start.id)?.name ?? shortId(start.id);
     activity.containerStart = { at: start.at, name, id: start.id };
   }
   if (input.unknown) activity.unknown = input.unknown;

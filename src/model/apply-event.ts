@@ -1,3 +1,4 @@
+import { shortId } from '../docker/short-id.js';
 import type { EngineEvent } from '../docker/types.js';
 import { type ApplyContext, pullContext } from './context.js';
 import { containerFromCreate, setContainer } from './containers/containers.js';
@@ -27,7 +28,6 @@ const IMAGE_LIST_ACTIONS = new Set(['tag', 'untag', 'delete', 'load', 'import', 
 /** One engine event: what it says exactly is applied at once; the rest becomes wants (lists, inspects). */
 export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note[], wants: Want[]) {
   const { now, policy } = ctx;
-  model.eventCounts.set(e.type, (model.eventCounts.get(e.type) ?? 0) + 1);
   if (e.type === 'image') {
     if (!IMAGE_LIST_ACTIONS.has(e.action)) return;
     switch (e.action) {
@@ -79,7 +79,7 @@ export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, note
     const known = model.containers.get(e.actorId);
     if (e.action === 'start' || e.action === 'restart') {
       // Not the `name` attribute: labels merge into it and can overwrite it (the inspect brings the name).
-      model.activity.containerStart = { at: now, name: known?.name ?? e.actorId.slice(0, 12), id: e.actorId };
+      model.activity.containerStart = { at: now, name: known?.name ?? shortId(e.actorId), id: e.actorId };
       if (known) setContainer(model, e.actorId, { ...known, state: 'running' });
     } else if (e.action === 'die' && known) {
       setContainer(model, e.actorId, { ...known, state: 'exited', finishedAt: e.timeMs });

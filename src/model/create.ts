@@ -26,6 +26,5 @@ export function createModel(
     serviceWatches: new Map(),
     ownRemovals: new Map(),
     evictionMemory: createEvictionMemory(),
-    eventCounts: new Map(),
   };
 }

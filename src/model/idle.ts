@@ -33,6 +33,9 @@ export interface IdleAnswer {
   busy: BusyReason[];
 }
 
+/** Busy this long after a pull or a container start, unless `--quiet-period` says otherwise. */
+export const DEFAULT_QUIET_PERIOD_MS = 300_000;
+
 export interface IdlePolicy extends RunPolicy {
   /** Milliseconds after a pull or a container start during which the host is still busy. */
   quietPeriodMs: number;

@@ -195,8 +195,6 @@ export interface Model {
   heldEvictions?: HeldEvictions;
   /** Recent evictions by image id, repo:tag and repo@digest, to link a later cold re-pull to its cause. */
   evictionMemory: EvictionMemory;
-  /** Events applied since start, by type (for metrics). */
-  eventCounts: Map<string, number>;
 }
 
 /** What the model is told. `at` is the agent's clock when the input is applied. */

@@ -4,16 +4,14 @@
  */
 export { renderAudit } from './audit-render.js';
 
+import { num, obj, strings, text } from './json-fields.js';
 import type { ActorTotals, AuditEviction, AuditSection, EvictionCause, RePull } from './audit-types.js';
 
 export type { ActorTotals, AuditEviction, AuditSection, EvictionCause, RePull } from './audit-types.js';
 
 type Rec = Record<string, unknown>;
 
-const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const obj = (v: unknown): Rec => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : {});
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+const str = (v: unknown, fallback = ''): string => text(v) ?? fallback;
 /** The record's own time (`at`, the event's) when it has one, else the time it was logged. */
 const timeOf = (r: Rec): string => str(r.at, str(r.time));
 

@@ -8,6 +8,9 @@ import { ListThenWatch, type Tick } from './list-then-watch.js';
 
 export type { Tick } from './list-then-watch.js';
 
+/** Periodic full re-list and diff (`--resync`). */
+export const DEFAULT_RESYNC_MS = 300_000;
+
 export interface ModelLoopOptions {
   port: DockerPort;
   policy: RunPolicy;
@@ -47,7 +50,7 @@ export function createModelLoop(opts: ModelLoopOptions): ModelLoop {
         savedClocks: opts.savedClocks,
         savedEngineId: opts.savedEngineId,
         pullBudget: opts.pullBudget,
-        resyncMs: opts.resyncMs ?? 300_000,
+        resyncMs: opts.resyncMs ?? DEFAULT_RESYNC_MS,
         bufferLimit: opts.bufferLimit ?? 10_000,
         stream: opts.stream,
       },

@@ -10,6 +10,7 @@ import type { Model, Note } from '../../src/model/types.js';
 import { parseSchedule } from '../../src/prune/schedule.js';
 import type { AgentState } from '../../src/state/state-file.js';
 import type { Tick } from '../../src/streams/model-loop.js';
+import { createPruneBook } from '../../src/agent/prune-book.js';
 import { createAgentMetrics } from '../../src/metrics/metrics.js';
 import { parsePrometheusText, sampleValue } from '../metrics/prom-text.js';
 import { ManualScheduler, settle } from './manual-scheduler.js';
@@ -35,7 +36,7 @@ function setup(opts: {
   const ticks$ = new Subject<Tick>();
   const port = fakePort();
   const notes: AnyRecord[] = [];
-  const pruneState: AgentState['prune'] = { ...opts.state };
+  const pruneBook = createPruneBook(opts.state);
   const saves: Array<AgentState['prune'] & { callsSoFar: number }> = [];
   const records = createRecordStream(clock);
   records.records$.subscribe(({ record }) => notes.push(record));
@@ -56,9 +57,9 @@ function setup(opts: {
     records,
     ticks$,
     model: () => model,
-    pruneState,
+    pruneBook,
     saveNow: async () => {
-      saves.push({ ...pruneState, callsSoFar: port.calls.length });
+      saves.push({ ...pruneBook.get(), callsSoFar: port.calls.length });
     },
     // The agent's one idle answer, read on its clock (src/agent/agent.ts).
     idle: () => idleAnswer(model, POLICY, clock.now()),
@@ -99,7 +100,23 @@ function setup(opts: {
     await settle();
   };
   const named = (event: string) => notes.filter((n) => n.event === event);
-  return { clock, model, port, notes, pruneState, saves, start, change, tick, named, world, counter };
+  return {
+    clock,
+    model,
+    port,
+    notes,
+    /** What the state file would hold. */
+    get pruneState() {
+      return pruneBook.get();
+    },
+    saves,
+    start,
+    change,
+    tick,
+    named,
+    world,
+    counter,
+  };
 }
 
 describe('boundary runner', () => {
@@ -136,7 +153,7 @@ describe('boundary runner', () => {
       'the missed boundary is caught up while its window is open',
     );
     await first.stop();
-    const again = s.start(); // same pruneState object: what the state file holds
+    const again = s.start(); // same prune book: what the state file holds
     await s.tick('2025-06-02T02:00:00Z');
     assert.equal(s.named('prune.decision').length, 1, 'not repeated after the restart');
     await again.stop();

@@ -6,6 +6,7 @@
  * closes first, and an evaluation that throws.
  */
 import { type SchedulerLike, Subject } from 'rxjs';
+import { createPruneBook } from '../../src/agent/prune-book.js';
 import { type BoundaryRunnerOptions, startBoundaryRunner } from '../../src/agent/boundary-runner.js';
 import { logRecords } from '../../src/records/log-records.js';
 import { createRecordStream } from '../../src/records/record-stream.js';
@@ -59,7 +60,7 @@ export async function boundaryRecords(): Promise<Array<Record<string, unknown>>>
       records: stream,
       ticks$,
       model: () => model,
-      pruneState: { ...opts.state },
+      pruneBook: createPruneBook(opts.state),
       saveNow: async () => {},
       // The agent's one idle answer, read on its clock (src/agent/agent.ts).
       idle: () => idleAnswer(model, POLICY, clock.now()),

@@ -1,3 +1,4 @@
+import { shortId } from '../../docker/short-id.js';
 import { decodeLabels } from '../../docker/decode.js';
 import type { ContainerInfo, ContainerState, EngineEvent } from '../../docker/types.js';
 import { touchImage } from '../images/images.js';
@@ -63,7 +64,7 @@ export function containerFromCreate(model: Model, e: EngineEvent, now: number): 
   const entry = toEntry({
     id: e.actorId,
     // Labels merge into the attributes (a `name` label may shadow the name): the inspect brings the real one.
-    name: e.attributes.name ?? e.actorId.slice(0, 12),
+    name: e.attributes.name ?? shortId(e.actorId),
     imageId,
     image,
     state: 'created',

@@ -6,7 +6,9 @@ export interface PullBudget {
   windowMs: number;
 }
 
-export const DEFAULT_PULL_BUDGET: PullBudget = { limit: 200, windowMs: 6 * 3_600_000 };
+/** The budget's window, fixed at Docker Hub's (6 h); `--pull-budget` sets the count. */
+export const PULL_BUDGET_WINDOW_MS = 6 * 3_600_000;
+export const DEFAULT_PULL_BUDGET: PullBudget = { limit: 200, windowMs: PULL_BUDGET_WINDOW_MS };
 /** Share of the budget at which a `near` warning is written. */
 export const NEAR_SHARE = 0.8;
 

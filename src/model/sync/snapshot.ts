@@ -1,3 +1,4 @@
+import { shortId } from '../../docker/short-id.js';
 import type { ContainerInfo, EngineSnapshot, ImageDetail } from '../../docker/types.js';
 import type { ApplyContext } from '../context.js';
 import { setContainer, toEntry } from '../containers/containers.js';
@@ -140,7 +141,7 @@ function count(d: Drift) {
 }
 
 function sample(images: Drift, containers: Drift, services: Drift) {
-  const short = (ids: string[]) => ids.slice(0, 5).map((id) => id.replace(/^sha256:/, '').slice(0, 12));
+  const short = (ids: string[]) => ids.slice(0, 5).map(shortId);
   return {
     images: { added: short(images.added), removed: short(images.removed), changed: short(images.changed) },
     containers: {
