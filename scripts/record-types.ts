@@ -21,6 +21,13 @@ const pascal = (event: string) =>
     .map((w) => (w[0] ?? '').toUpperCase() + w.slice(1))
     .join('');
 
+/**
+ * Object shapes documented under more than one event (the busy reasons of `host.busy` and of a
+ * decision's idle gate) are written once, as a named type, and referred to by name.
+ */
+let shared = new Map<string, string>();
+const flat = (body: string) => body.replace(/\s+/g, ' ');
+
 function typeOf(f: FieldSpec, fields: FieldSpec[], indent: string): string {
   if (f.values) return f.values.map((v) => `'${v}'`).join(' | ');
   switch (f.type) {
@@ -30,7 +37,9 @@ function typeOf(f: FieldSpec, fields: FieldSpec[], indent: string): string {
     }
     case 'object[]': {
       const kids = children(fields, `${f.path}[]`);
-      return kids.size === 0 ? 'object[]' : `Array<${objectOf(kids, fields, indent)}>`;
+      if (kids.size === 0) return 'object[]';
+      const body = objectOf(kids, fields, '');
+      return `Array<${shared.get(flat(body)) ?? objectOf(kids, fields, indent)}>`;
     }
     case 'array':
       return 'unknown[]';
@@ -55,9 +64,32 @@ function levelOf(spec: EventSpec): string {
   return `  level${levels.includes('info') ? '?' : ''}: ${type};\n`;
 }
 
+/** The `object[]` shapes that occur more than once, named after the field (`busy[]` → `BusyFields`). */
+function sharedShapes(specs: Map<string, EventSpec>): Array<[string, string]> {
+  const seen = new Map<string, { name: string; body: string; count: number }>();
+  for (const spec of specs.values())
+    for (const f of spec.fields) {
+      if (f.type !== 'object[]') continue;
+      const kids = children(spec.fields, `${f.path}[]`);
+      if (kids.size === 0) continue;
+      const body = objectOf(kids, spec.fields, '');
+      const last = f.path.split('.').at(-1) ?? f.path;
+      const entry = seen.get(flat(body)) ?? { name: `${pascal(last)}Fields`, body, count: 0 };
+      entry.count++;
+      seen.set(flat(body), entry);
+    }
+  return [...seen.values()].filter((e) => e.count > 1).map((e) => [e.name, e.body]);
+}
+
 export function recordTypesSource(specs = loadSchema()): string {
+  shared = new Map();
+  const aliases = sharedShapes(specs);
   const names: string[] = [];
-  const blocks: string[] = [];
+  const blocks: string[] = aliases.map(
+    ([name, body]) =>
+      `/** A shape several records share (docs/log-schema.md). */\nexport type ${name} = ${body};\n`,
+  );
+  for (const [name, body] of aliases) shared.set(flat(body), name);
   for (const spec of specs.values()) {
     const name = `${pascal(spec.event)}Record`;
     names.push(name);

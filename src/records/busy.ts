@@ -1,8 +1,8 @@
 import type { BusyReason } from '../model/idle.js';
-import type { HostBusyRecord } from './record-types.js';
+import type { BusyFields } from './record-types.js';
 
-/** A busy reason as records and documents carry it: its times as ISO 8601 strings (UTC). */
-export type BusyFields = HostBusyRecord['busy'][number];
+/** A busy reason as records and documents carry it (`BusyFields`): its times as ISO 8601 strings (UTC). */
+export type { BusyFields };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
