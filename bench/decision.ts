@@ -13,7 +13,7 @@ import { createModel } from '../src/model/create.js';
 import { idleAnswer } from '../src/model/idle.js';
 import { ALL_STACKS_ARE_RUNS } from '../src/model/services/stacks.js';
 import type { Model } from '../src/model/types.js';
-import { decide } from '../src/prune/gates.js';
+import { decide, storeGate } from '../src/prune/gates.js';
 import { DEFAULT_MIN_AGE_MS, planPrune } from '../src/prune/plan.js';
 import { createModelLoop } from '../src/streams/model-loop.js';
 import { run } from '../test/engine/harness.js';
@@ -30,7 +30,7 @@ export async function modelAnswer(model: Model, diskPath: string, now: number) {
   const idle = idleAnswer(model, policy, now);
   const plan = planPrune(model, policy, now);
   const disk = await readDisk(diskPath);
-  return decide({ idle, disk, plan, diskHighPercent: 80 });
+  return decide({ idle, disk, store: storeGate(model.engine?.imageStore, false), plan, diskHighPercent: 80 });
 }
 
 async function liveModel(): Promise<{

@@ -1,9 +1,10 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { DockerPort } from '../docker/port.js';
-import { readDisk as readDiskAt } from '../host/disk.js';
+import { readDisk as readDiskAt, readImageDisks } from '../host/disk.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
 import { decisionNote, evaluate } from '../prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../prune/executor.js';
+import { decidingReading, type FilesystemSettings } from '../prune/filesystems.js';
 import type { DiskReading } from '../prune/gates.js';
 import { busyText } from '../records/busy.js';
 import {
@@ -21,12 +22,12 @@ import { createPruneBook } from './prune-book.js';
 import { createSettle } from './settle.js';
 import { createWakeTimer } from './wake-timer.js';
 
-export interface PruneSettings {
+export interface PruneSettings extends FilesystemSettings {
   minAgeMs: number;
   diskHighPercent: number;
   diskLowPercent?: number;
-  /** Filesystem to measure; default the engine's root dir. */
-  diskPath?: string;
+  /** Removal on the containerd image store (default off; src/prune/gates.ts `storeGate`). */
+  allowContainerdStoreRemoval?: boolean;
 }
 
 export interface BoundaryRunnerOptions {
@@ -73,9 +74,9 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
     live,
     log,
     now: () => scheduler.now(),
-    readDisk: () => readDisk(diskPath()),
+    readDisk: async () => decidingReading(await disks()),
   });
-  const diskPath = () => settings.diskPath ?? agent.model()?.engine?.dockerRootDir ?? '';
+  const disks = () => readImageDisks(agent.model()?.engine, settings, readDisk);
 
   let stopping = false;
   let inFlight: Promise<void> | undefined;
@@ -167,12 +168,12 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
 
   const evaluateAndRun = async (window: Window, isRetry: boolean) => {
     try {
-      const disk = await readDisk(diskPath());
+      const readings = await disks();
       const model = agent.model();
       const idle = idleNow();
       if (!model || !idle) return;
       const now = scheduler.now();
-      const e = evaluate({ model, idle, disk, now, ...settings });
+      const e = evaluate({ model, idle, disks: readings, now, ...settings });
       log({ ...decisionNote(e, { trigger: 'schedule', mode, ...window }), ...(isRetry && { retry: true }) });
       book.record({
         lastEvaluatedBoundary: window.boundary,
@@ -189,6 +190,7 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
         policy: { minAgeMs: settings.minAgeMs },
         dryRun: mode === 'dry-run',
         ...(settings.diskLowPercent !== undefined && { diskLowPercent: settings.diskLowPercent }),
+        allowContainerdStoreRemoval: settings.allowContainerdStoreRemoval === true,
         stopRequested: () => stopping,
         context: { trigger: 'schedule', boundary: iso(window.boundary) },
       });

@@ -3,10 +3,11 @@ import { filter, firstValueFrom, timeout } from 'rxjs';
 import type { Config } from '../config/options.js';
 import type { DockerPort } from '../docker/port.js';
 import { LayerwardenError } from '../errors.js';
-import { readDisk as readDiskAt } from '../host/disk.js';
+import { readDisk as readDiskAt, readImageDisks } from '../host/disk.js';
 import type { IdlePolicy } from '../model/idle.js';
 import { decisionNote, type Evaluation, evaluate } from '../prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../prune/executor.js';
+import { decidingReading } from '../prune/filesystems.js';
 import type { DiskReading } from '../prune/gates.js';
 import type { AgentState } from '../state/state-file.js';
 import { replayRecentActivity } from '../streams/recent-activity.js';
@@ -85,24 +86,31 @@ export async function pruneNow(opts: PruneNowOptions): Promise<PruneNowResult> {
     const model = agent.model();
     const answer = idle();
     if (!model || !answer) throw new LayerwardenError('internal', 'no model after the first list');
-    const diskPath = settings.diskPath ?? model.engine?.dockerRootDir ?? '';
-    const disk = await readDisk(diskPath);
+    const disks = () => readImageDisks(agent.model()?.engine, settings, readDisk);
+    const readings = await disks();
     const unsettled = settled.ok ? [] : [{ reason: 'out-of-sync' as const, detail: settled.reason }];
     const evaluation = evaluate({
       model,
       idle: unsettled.length ? { idle: false, busy: [...answer.busy, ...unsettled] } : answer,
-      disk,
+      disks: readings,
       now: now(),
       ...settings,
     });
     log(decisionNote(evaluation, { trigger: 'now', mode: opts.dryRun ? 'dry-run' : 'on' }));
     if (!evaluation.decision.fire) return { evaluation };
-    const executor = createExecutor({ port, live, log, now, readDisk: () => readDisk(diskPath) });
+    const executor = createExecutor({
+      port,
+      live,
+      log,
+      now,
+      readDisk: async () => decidingReading(await disks()),
+    });
     const result = await executor.execute({
       plan: evaluation.plan,
       policy: { minAgeMs: settings.minAgeMs },
       dryRun: opts.dryRun,
       ...(settings.diskLowPercent !== undefined && { diskLowPercent: settings.diskLowPercent }),
+      allowContainerdStoreRemoval: settings.allowContainerdStoreRemoval === true,
       context: { trigger: 'now' },
     });
     return { evaluation, result };

@@ -2,14 +2,17 @@ import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/options.js';
+import type { DockerPort } from '../docker/port.js';
+import type { EngineInfo } from '../docker/types.js';
 import { LayerwardenError } from '../errors.js';
-import { readDisk as statfsDisk } from '../host/disk.js';
+import { readImageDisks, readDisk as statfsDisk } from '../host/disk.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
 import { type AgentMetrics, createAgentMetrics } from '../metrics/metrics.js';
 import type { IdlePolicy } from '../model/idle.js';
 import { statusDocument } from '../model/status-doc.js';
+import { decidingReading } from '../prune/filesystems.js';
+import { CONTAINERD_STORE_OPT_IN, type DiskReading, storeGate } from '../prune/gates.js';
 import { followLastPrune } from '../records/last-prune.js';
-import type { DiskReading } from '../prune/gates.js';
 import { nextBoundary, parseSchedule } from '../prune/schedule.js';
 import type { RunningAgent } from './agent.js';
 import { healthOf } from './health.js';
@@ -25,6 +28,8 @@ export interface ServeOptions {
   readDisk?: (path: string) => Promise<DiskReading>;
   /** Node process metrics (heap, event loop lag, fds) beside the agent's; on in production. */
   processMetrics?: boolean;
+  /** What `/info` said just before the start (`engineAtStart`), for the startup line; undefined if it did not answer. */
+  engine?: EngineInfo;
 }
 
 export interface Served {
@@ -54,11 +59,8 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
       ? undefined
       : parseSchedule({ cron: config.schedule, tz: config.tz, windowMs: config.windowMs });
   const next = () => (schedule ? nextBoundary(schedule, now()) : undefined);
-  const diskPath = () => config.diskPath ?? agent.model()?.engine?.dockerRootDir;
-  const disk = async () => {
-    const path = diskPath();
-    return path === undefined ? undefined : readDisk(path);
-  };
+  const disks = () => readImageDisks(agent.model()?.engine, config, readDisk);
+  const removal = () => storeGate(agent.model()?.engine?.imageStore, config.allowContainerdStoreRemoval);
   const idle = agent.idle;
 
   const metrics = createAgentMetrics(
@@ -66,7 +68,7 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
       model: agent.model,
       idle,
       queueDepth: () => agent.loop.queueDepth(),
-      disk,
+      disks,
       prune: () => ({
         ...(agent.pruneBook.get().lastRunAt !== undefined && { lastRunAt: agent.pruneBook.get().lastRunAt }),
         ...(schedule && { nextBoundary: next(), schedule: schedule.cron, tz: schedule.tz }),
@@ -93,10 +95,14 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
           const model = agent.model();
           const answer = agent.idle();
           if (!model || !answer) return undefined;
-          const last = lastPrune.last();
+          const readings = await disks();
           return {
-            ...statusDocument(model, policy, answer, now(), await disk()),
-            lastPruneRun: last ?? null,
+            ...statusDocument(model, policy, answer, now(), {
+              disk: decidingReading(readings),
+              disks: readings,
+              removal: removal(),
+            }),
+            lastPruneRun: lastPrune.last() ?? null,
           };
         },
       });
@@ -111,25 +117,36 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
     }
   }
 
+  const engine = opts.engine ?? agent.model()?.engine;
+  const store = storeGate(engine?.imageStore, config.allowContainerdStoreRemoval);
   const boundary = next();
   const log = config.logFile ?? 'stdout';
+  const e = engine;
+  const range = e?.apiRange && `${e.apiRange.min ?? '?'}–${e.apiRange.max}`;
   const parts = [
-    `layerwarden watching ${config.dockerHost}`,
+    `layerwarden watching ${config.dockerHost}${e ? ` (docker ${e.serverVersion}, API ${e.apiVersion}${range ? ` of ${range}` : ''})` : ''}`,
     `log to ${log}`,
     `state in ${config.stateFile}${opts.prune === 'off' ? ' (read only)' : ''}`,
     boundary === undefined
       ? 'prune off'
       : `next prune boundary ${new Date(boundary).toISOString()} (in ${formatDuration(boundary - now())}; '${config.schedule}' ${config.tz}, window ${formatDuration(config.windowMs)}${opts.prune === 'dry-run' ? ', dry run' : ''})`,
     http ? `serving ${url(http.address)}/healthz, /metrics, /v1/status` : 'http off',
+    engine
+      ? `${engine.imageStore} image store${store.pass ? '' : `, removal off (${CONTAINERD_STORE_OPT_IN} opts in)`}`
+      : 'image store not known yet (the engine has not answered)',
   ];
   const startLine = parts.join('; ');
   agent.records.emit(
     {
       event: 'agent.start',
       dockerHost: config.dockerHost,
+      ...(e && { engineVersion: e.serverVersion, apiVersion: e.apiVersion }),
+      ...(range && { engineApi: range }),
       stateFile: config.stateFile,
       log,
       prune: opts.prune,
+      imageStore: store.imageStore,
+      storeRemoval: store.pass,
       ...(boundary !== undefined && { nextBoundary: new Date(boundary).toISOString() }),
       ...(http && { listen: url(http.address) }),
     },
@@ -145,4 +162,33 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
       await http?.close();
     },
   };
+}
+
+/**
+ * `/info` once before the agent starts, for the startup line (engine, API version spoken, image store,
+ * whether removal is on). Never in the way: an engine that is not there fails at once, one that does not
+ * answer within `waitMs` is left to the agent's own reconnects, and either way the line says what is not
+ * known. An engine that answers but serves no API version the agent speaks rejects with the
+ * negotiation's `engine-unreachable` error (one line, exit 3): a resident agent that could never list
+ * is no use.
+ */
+export async function engineAtStart(
+  port: Pick<DockerPort, 'info'>,
+  waitMs = 3_000,
+): Promise<EngineInfo | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), waitMs);
+  });
+  try {
+    return await Promise.race([
+      port.info().catch((err: unknown) => {
+        if (err instanceof LayerwardenError) throw err;
+        return undefined;
+      }),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

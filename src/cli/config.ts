@@ -18,6 +18,7 @@ export interface ConfigRow {
 export function displayValue(key: keyof Config, value: Config[keyof Config] | undefined): string | null {
   if (value === undefined) return null;
   if (value instanceof RegExp) return value.source;
+  if (Array.isArray(value)) return value.join(',');
   if (key === 'listen' && typeof value === 'object') {
     const { host, port } = value as { host: string; port: number };
     return `${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -1,8 +1,9 @@
 import type { Config } from '../config/options.js';
-import { readDisk } from '../host/disk.js';
+import { readImageDisks } from '../host/disk.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
 import type { Model } from '../model/types.js';
-import type { DiskReading } from '../prune/gates.js';
+import { decidingReading } from '../prune/filesystems.js';
+import type { DiskReading, ImageDiskReading } from '../prune/gates.js';
 import { type AgentState, clocksOf, loadState } from '../state/state-file.js';
 import { oneShotModel } from '../streams/one-shot.js';
 import { connect, idlePolicy } from './shared.js';
@@ -12,6 +13,8 @@ export interface OneShotView {
   policy: IdlePolicy;
   /** The one-shot model's idle answer at `now` (the quiet period from the engine's replay). */
   idle: IdleAnswer;
+  /** Every filesystem that holds images (prune/filesystems.ts), and the one that decides. */
+  disks: ImageDiskReading[];
   disk: DiskReading;
   /** The state file as read (never written by one-shot commands). */
   state: AgentState;
@@ -21,7 +24,7 @@ export interface OneShotView {
 /**
  * What `status` and `plan` look at: the engine reached (exit 3 if not), the agent's saved clocks read
  * without touching the file, a model built once (the engine's replay for the quiet period, then a list),
- * and the disk holding the Docker root.
+ * and every filesystem that holds images.
  */
 export async function oneShotView(config: Config): Promise<OneShotView> {
   const { port, info } = await connect(config);
@@ -36,6 +39,14 @@ export async function oneShotView(config: Config): Promise<OneShotView> {
     savedClocks: clocksOf(state),
     ...(state.engineId && { savedEngineId: state.engineId }),
   });
-  const disk = await readDisk(config.diskPath ?? info.dockerRootDir);
-  return { model, policy, idle: idleAnswer(model, policy, now), disk, state, now };
+  const disks = await readImageDisks(model.engine ?? info, config);
+  return {
+    model,
+    policy,
+    idle: idleAnswer(model, policy, now),
+    disks,
+    disk: decidingReading(disks),
+    state,
+    now,
+  };
 }

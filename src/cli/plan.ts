@@ -2,6 +2,7 @@ import { formatBytes } from '../report/style.js';
 import { shortId } from '../docker/short-id.js';
 import type { Command } from 'commander';
 import { type Evaluation, evaluate, gatesFields } from '../prune/evaluate.js';
+import type { DiskReading } from '../prune/gates.js';
 import { nextBoundary } from '../prune/schedule.js';
 import { oneShotView } from './one-shot-view.js';
 import { pruneSettings, scheduleOf } from './prune-config.js';
@@ -17,11 +18,11 @@ export function planCommand(program: Command): void {
     action(async (opts: Record<string, unknown>) => {
       const { config } = configFrom(opts);
       const schedule = scheduleOf(config);
-      const { model, idle, disk, now } = await oneShotView(config);
+      const { model, idle, disks, now } = await oneShotView(config);
       const e = evaluate({
         model,
         idle,
-        disk,
+        disks,
         now,
         ...pruneSettings(config),
       });
@@ -41,6 +42,7 @@ export function planDocument(e: Evaluation, next: number) {
     reasons: decision.reasons,
     gates: gatesFields(decision.gates),
     disk: e.disk,
+    disks: e.disks,
     candidates: plan.candidates.map((c) => ({
       kind: c.kind,
       id: c.id,
@@ -66,8 +68,9 @@ function renderPlan(doc: PlanDocument): string {
     `plan at ${doc.at}: ${doc.totals.candidates} candidate${doc.totals.candidates === 1 ? '' : 's'} (${formatBytes(doc.totals.bytes)}), ${doc.totals.kept} kept`,
   );
   lines.push(
-    `gates: idle ${gates.idle.pass ? 'yes' : 'no'}; disk ${gates.disk.usedPercent === undefined ? 'unknown' : `${gates.disk.usedPercent.toFixed(1)}%`} (high-water ${gates.disk.high}%); candidates ${gates.candidates.count}`,
+    `gates: idle ${gates.idle.pass ? 'yes' : 'no'}; disk ${gates.disk.usedPercent === undefined ? 'unknown' : `${gates.disk.usedPercent.toFixed(1)}%`} (high-water ${gates.disk.high}%); candidates ${gates.candidates.count}; image store ${gates.store.imageStore}${gates.store.pass ? '' : ' (removal off)'}`,
   );
+  for (const d of doc.disks) lines.push(`  disk ${diskText(d)}`);
   lines.push(doc.wouldFire ? 'a prune now would fire' : 'a prune now would not fire:');
   for (const r of doc.reasons) lines.push(`  - ${r}`);
   lines.push('', 'would remove:');
@@ -83,6 +86,14 @@ function renderPlan(doc: PlanDocument): string {
     lines.push(`  ${k.kind} ${label(k)}  ${k.reason}${k.refs.length ? `  [${k.refs.join(', ')}]` : ''}`);
   lines.push('', `next boundary: ${doc.nextBoundary}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** One reading for people: `/var/lib/docker (docker-root): 83.1% used, 11.8 GB free`. */
+export function diskText(d: DiskReading): string {
+  const where = `${d.path}${d.role ? ` (${d.role})` : ''}`;
+  return d.ok
+    ? `${where}: ${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free`
+    : `${where}: unknown (${d.reason})`;
 }
 
 function label(x: { kind: string; id: string; name?: string }): string {

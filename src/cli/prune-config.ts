@@ -13,6 +13,8 @@ export function pruneSettings(config: Config): PruneSettings {
     minAgeMs: config.minAgeMs,
     diskHighPercent: config.diskHighPercent,
     ...(config.diskLowPercent !== undefined && { diskLowPercent: config.diskLowPercent }),
-    ...(config.diskPath !== undefined && { diskPath: config.diskPath }),
+    ...(config.diskPaths !== undefined && { diskPaths: config.diskPaths }),
+    containerdRoot: config.containerdRoot,
+    allowContainerdStoreRemoval: config.allowContainerdStoreRemoval,
   };
 }

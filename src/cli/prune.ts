@@ -79,6 +79,7 @@ export function pruneDocument({ evaluation, result }: PruneNowResult, dryRun: bo
     gates: gatesFields(decision.gates),
     reasons: decision.reasons,
     disk: evaluation.disk,
+    disks: evaluation.disks,
     candidates: plan.totals.candidates,
     outcome: result?.outcome ?? 'not fired',
     removed: (result?.removed ?? []).map(brief),

@@ -16,9 +16,15 @@ export function withSharedOptions(cmd: Command): Command {
     'read options from this JSON file (flags and env win) [env LAYERWARDEN_CONFIG]',
   );
   for (const s of OPTION_SPECS as readonly OptionSpec[]) {
-    cmd.option(s.flag, `${s.help} [env ${s.env}]`, (value: string) => {
+    const help = `${s.help} [env ${s.env}]`;
+    if (s.kind === 'switch') {
+      cmd.option(s.flag, help);
+      continue;
+    }
+    // A repeated list flag arrives as one comma-separated list, as the variable and the file give it.
+    cmd.option(s.flag, help, (value: string, previous: string | undefined) => {
       if (s.parse(value) === undefined) throw new InvalidArgumentError(`expected ${s.expects}`);
-      return value;
+      return s.kind === 'list' && previous !== undefined ? `${previous},${value}` : value;
     });
   }
   return cmd;

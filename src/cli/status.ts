@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type StatusDocument, statusDocument } from '../model/status-doc.js';
+import { storeGate } from '../prune/gates.js';
 import { planPrune } from '../prune/plan.js';
 import { nextBoundary } from '../prune/schedule.js';
 import { oneShotView } from './one-shot-view.js';
@@ -16,9 +17,10 @@ export function statusCommand(program: Command): void {
     action(async (opts: Record<string, unknown>) => {
       const { config } = configFrom(opts);
       const schedule = scheduleOf(config);
-      const { model, policy, idle, disk, state, now } = await oneShotView(config);
+      const { model, policy, idle, disk, disks, state, now } = await oneShotView(config);
+      const removal = storeGate(model.engine?.imageStore, config.allowContainerdStoreRemoval);
       const doc: StatusWithPrune = {
-        ...statusDocument(model, policy, idle, now, disk),
+        ...statusDocument(model, policy, idle, now, { disk, disks, removal }),
         candidates: planPrune(model, { minAgeMs: config.minAgeMs }, now).totals.candidates,
         nextBoundary: new Date(nextBoundary(schedule, now)).toISOString(),
         lastPrune: state.prune,
@@ -47,11 +49,16 @@ function renderStatus(doc: StatusWithPrune): string {
   }
   if (doc.engine)
     lines.push(
-      `engine: ${doc.engine.name} docker ${doc.engine.version} (API ${doc.engine.apiVersion}), swarm ${doc.engine.swarm}${doc.engine.manager ? ' manager' : ''}`,
+      `engine: ${doc.engine.name} docker ${doc.engine.version} (API ${doc.engine.apiVersion} spoken${doc.engine.apiRange ? `; engine serves ${doc.engine.apiRange.min ?? '?'}–${doc.engine.apiRange.max}` : ''}), ${doc.engine.imageStore} image store, swarm ${doc.engine.swarm}${doc.engine.manager ? ' manager' : ''}`,
     );
   lines.push(
-    `disk: ${doc.disk?.ok ? `${doc.disk.usedPercent.toFixed(1)}% used` : `unknown (${doc.disk?.reason})`} at ${doc.disk?.path}`,
+    `disk: ${doc.disk?.ok ? `${doc.disk.usedPercent.toFixed(1)}% used` : `unknown (${doc.disk?.reason})`} at ${doc.disk?.path}${doc.disks.length > 1 ? ' (the fullest decides)' : ''}`,
   );
+  if (doc.disks.length > 1)
+    for (const d of doc.disks)
+      lines.push(
+        `  ${d.path}${d.role ? ` (${d.role})` : ''}: ${d.ok ? `${d.usedPercent.toFixed(1)}% used` : `unknown (${d.reason})`}`,
+      );
   lines.push(
     `images: ${doc.images.total} (${doc.images.tagged} tagged, ${doc.images.untagged} untagged of which ${doc.images.digestOnly} digest-only), ${doc.images.layers} layers`,
   );
@@ -67,6 +74,8 @@ function renderStatus(doc: StatusWithPrune): string {
     );
   if (doc.sync.reason) lines.push(`sync: ${doc.sync.reason}`);
   lines.push(`prune: ${doc.candidates} candidates now; next boundary ${doc.nextBoundary}`);
+  if (doc.removal && !doc.removal.allowed)
+    lines.push(`prune: nothing will be removed: ${doc.removal.reason}`);
   if (doc.lastPrune.lastEvaluatedBoundary !== undefined)
     lines.push(
       `last prune: boundary ${new Date(doc.lastPrune.lastEvaluatedBoundary).toISOString()}${doc.lastPrune.lastOutcome ? `, ${doc.lastPrune.lastOutcome}` : ''}`,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { startAgent } from '../agent/agent.js';
 import { startBoundaryRunner } from '../agent/boundary-runner.js';
-import { serveAgent } from '../agent/serve.js';
+import { engineAtStart, serveAgent } from '../agent/serve.js';
 import { parseDuration } from '../config/duration.js';
 import { createDockerodePort } from '../docker/dockerode-port.js';
 import { createLogger } from '../log/logger.js';
@@ -56,6 +56,13 @@ export function watchCommand(program: Command): void {
       // One stream of records for the whole run; the logger is its first subscriber.
       const records = createRecordStream();
       logRecords(records.records$, logger);
+      const port = createDockerodePort(config.dockerHost);
+      // An engine that answers but serves no version the agent speaks: one line and exit 3, not a
+      // resident agent that can never list. One not answering yet is waited for as always.
+      const engine = await engineAtStart(port).catch((err: unknown) => {
+        flush();
+        throw err;
+      });
       const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
       const { state, readOnly, release } = await openState(
         config,
@@ -69,7 +76,6 @@ export function watchCommand(program: Command): void {
         flush();
         throw err;
       });
-      const port = createDockerodePort(config.dockerHost);
       const policy = idlePolicy(config);
       const agent = startAgent({ config, port, logger, records, state, policy, readOnly });
       const report =
@@ -93,13 +99,19 @@ export function watchCommand(program: Command): void {
           .stop()
           .then(() => agent.stop())
           .finally(release);
-      const served = await serveAgent({ agent, config, logger, policy, prune, processMetrics: true }).catch(
-        async (err: unknown) => {
-          await stopAll();
-          flush();
-          throw err;
-        },
-      );
+      const served = await serveAgent({
+        agent,
+        config,
+        logger,
+        policy,
+        prune,
+        processMetrics: true,
+        ...(engine && { engine }),
+      }).catch(async (err: unknown) => {
+        await stopAll();
+        flush();
+        throw err;
+      });
       // The log stream may be a file: say where on the terminal too.
       if (config.logFile && config.logFile !== 'stderr') process.stderr.write(`${served.startLine}\n`);
 

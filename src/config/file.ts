@@ -40,12 +40,30 @@ export function readConfigFile(path: string): Record<string, string | number> {
   const values: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (value === null) continue; // an explicit null leaves the option to its default
-    if (typeof value !== 'string' && typeof value !== 'number')
-      throw new LayerwardenError(
-        'config',
-        `config file ${path}: key "${key}" must be a string or a number, got ${Array.isArray(value) ? 'an array' : typeof value}`,
-      );
-    values[key] = value;
+    values[key] = fileValue(path, key, value);
   }
   return values;
+}
+
+/** A file value as a flag would give it: a list key may be a JSON array, a switch a JSON boolean. */
+function fileValue(path: string, key: string, value: unknown): string | number {
+  const kind = OPTION_SPECS.find((s) => attributeOf(s.flag) === key)?.kind;
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  if (kind === 'switch' && typeof value === 'boolean') return String(value);
+  if (kind === 'list' && Array.isArray(value)) {
+    if (value.length > 0 && value.every((v) => typeof v === 'string' && v.trim() !== '' && !v.includes(',')))
+      return value.join(',');
+    throw new LayerwardenError(
+      'config',
+      `config file ${path}: key "${key}" must be a list of non-empty strings without commas`,
+    );
+  }
+  const got = Array.isArray(value) ? 'an array' : typeof value;
+  const allowed =
+    kind === 'list'
+      ? 'a string or an array of strings'
+      : kind === 'switch'
+        ? 'true or false'
+        : 'a string or a number';
+  throw new LayerwardenError('config', `config file ${path}: key "${key}" must be ${allowed}, got ${got}`);
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { DEFAULT_QUIET_PERIOD_MS } from '../model/idle.js';
 import { DEFAULT_PULL_BUDGET } from '../model/images/pull-budget.js';
-import { DEFAULT_DISK_HIGH_PERCENT } from '../prune/gates.js';
+import { DEFAULT_CONTAINERD_ROOT } from '../prune/filesystems.js';
+import { CONTAINERD_STORE_OPT_IN, DEFAULT_DISK_HIGH_PERCENT } from '../prune/gates.js';
 import { DEFAULT_MIN_AGE_MS } from '../prune/plan.js';
 import { DEFAULT_CRON, DEFAULT_WINDOW_MS } from '../prune/schedule.js';
 import { DEFAULT_BACKOFF } from '../streams/backoff.js';
@@ -17,7 +18,12 @@ export interface Config {
   stateFile: string;
   diskHighPercent: number;
   diskLowPercent?: number;
-  diskPath?: string;
+  /** Measured in place of the engine's root dir (several: the fullest decides). */
+  diskPaths?: string[];
+  /** containerd's root, measured besides them on the containerd image store. */
+  containerdRoot: string;
+  /** Removal on the containerd image store (off until the suite has run on a real engine with it). */
+  allowContainerdStoreRemoval: boolean;
   minAgeMs: number;
   schedule: string;
   tz: string;
@@ -47,6 +53,11 @@ export interface OptionSpec<K extends keyof Config = keyof Config> {
   parse: (text: string) => Config[K] | undefined;
   /** Why `parse` said no, for the one-line error. */
   expects: string;
+  /**
+   * `list`: the flag may be repeated and each source may hold a comma-separated list (a config file
+   * also a JSON array); `switch`: a flag without a value (env and file: true/false).
+   */
+  kind?: 'list' | 'switch';
   fallback: () => Config[K] | undefined;
 }
 
@@ -75,6 +86,20 @@ const positiveDuration = (t: string) => {
   return ms !== undefined && ms > 0 ? ms : undefined;
 };
 const nonEmpty = (t: string) => (t.trim() ? t.trim() : undefined);
+/** A comma-separated list of non-empty items (`a,b`; a repeated flag arrives joined this way). */
+const pathList = (t: string) => {
+  const items = t.split(',').map((x) => x.trim());
+  return items.length > 0 && items.every((x) => x !== '') ? items : undefined;
+};
+const SWITCH: Record<string, boolean> = {
+  true: true,
+  '1': true,
+  yes: true,
+  false: false,
+  '0': false,
+  no: false,
+};
+const onOff = (t: string) => SWITCH[t.trim().toLowerCase()];
 
 /** Where state lives when not told: systemd's StateDirectory, else /var/lib for root, else the user's state dir. */
 export function defaultStateFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -126,13 +151,33 @@ export const OPTION_SPECS = [
     fallback: () => undefined,
   }),
   spec({
-    key: 'diskPath',
+    key: 'diskPaths',
     flag: '--disk-path <path>',
     env: 'LAYERWARDEN_DISK_PATH',
-    help: "filesystem to measure (default: the engine's root dir)",
+    help: "filesystems to measure in place of the engine's root dir; repeat or comma-separate for several (the fullest decides)",
+    parse: pathList,
+    expects: 'a path, or paths separated by commas',
+    kind: 'list',
+    fallback: () => undefined,
+  }),
+  spec({
+    key: 'containerdRoot',
+    flag: '--containerd-root <path>',
+    env: 'LAYERWARDEN_CONTAINERD_ROOT',
+    help: `containerd's root, also measured on the containerd image store (default ${DEFAULT_CONTAINERD_ROOT})`,
     parse: nonEmpty,
     expects: 'a path',
-    fallback: () => undefined,
+    fallback: () => DEFAULT_CONTAINERD_ROOT,
+  }),
+  spec({
+    key: 'allowContainerdStoreRemoval',
+    flag: CONTAINERD_STORE_OPT_IN,
+    env: 'LAYERWARDEN_ALLOW_CONTAINERD_STORE_REMOVAL',
+    help: 'remove on the containerd image store too (off: observe and plan only, docs/containerd-store.md)',
+    parse: onOff,
+    expects: 'true or false',
+    kind: 'switch',
+    fallback: () => false,
   }),
   spec({
     key: 'minAgeMs',

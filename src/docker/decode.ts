@@ -9,8 +9,13 @@ import type {
   ServiceInfo,
   TaskInfo,
 } from './types.js';
+import { atLeast } from './negotiate.js';
 
-/** Decoders from the engine's JSON (API 1.41) to our types. They read only the fields we know. */
+/**
+ * Decoders from the engine's JSON to our types, for every API version the agent speaks (1.41 to
+ * AGENT_API.max; what changed where: docs/engine-api.md) and either image store. They read only the
+ * fields we know.
+ */
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as Json) : {});
@@ -20,17 +25,41 @@ const num = (v: unknown, fallback = 0): number =>
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
-/** `<none>:<none>` and `<none>@<none>` are the engine's way of saying "no ref". */
-const realRefs = (refs: string[]) => refs.filter((r) => !r.startsWith('<none>'));
+/**
+ * `<none>:<none>` and `<none>@<none>` are the engine's way of saying "no ref"; so is a bare digest, which
+ * the containerd store lists in `RepoDigests` of an image none of whose platforms is present
+ * (daemon/containerd/image_list.go `imageSummary`): it is the image's own id, not a name.
+ */
+const realRefs = (refs: string[]) =>
+  refs.filter((r) => !r.startsWith('<none>') && !/^sha256:[0-9a-f]{64}$/.test(r));
 
-export function decodeImageSummary(raw: unknown): ImageInfo {
+/**
+ * An image's tags and digest refs. The containerd image store lists every name of an image in
+ * `RepoTags`, a digested name (`repo@sha256:…`, what a pull by digest leaves) included
+ * (daemon/containerd/image_list.go `Images`, image_inspect.go `collectRepoTagsAndDigests`): such a
+ * name is a digest ref, not a tag, as the graphdriver store says. docs/containerd-store.md.
+ */
+function refsOf(r: Json): { tags: string[]; digests: string[] } {
+  const named = realRefs(strings(r.RepoTags));
+  const digests = realRefs(strings(r.RepoDigests));
+  for (const ref of named) if (ref.includes('@') && !digests.includes(ref)) digests.push(ref);
+  return { tags: named.filter((ref) => !ref.includes('@')), digests };
+}
+
+/**
+ * One `/images/json` entry. Untagged images show `<none>` refs before 1.43 and empty lists from it;
+ * `RepoTags`/`RepoDigests` may be null. `Size` only (`VirtualSize`, the same figure, is gone from 1.44).
+ * `Containers` is the engine's count of containers using the image from 1.51 (-1, unknown, before).
+ */
+export function decodeImageSummary(raw: unknown, apiVersion = ''): ImageInfo {
   const r = obj(raw);
+  const containers = atLeast(apiVersion, '1.51') ? num(r.Containers, -1) : -1;
   return {
     id: str(r.Id),
-    tags: realRefs(strings(r.RepoTags)),
-    digests: realRefs(strings(r.RepoDigests)),
+    ...refsOf(r),
     size: num(r.Size),
     created: num(r.Created),
+    ...(containers >= 0 && { containers }),
   };
 }
 
@@ -53,8 +82,7 @@ export function decodeImageInspect(raw: unknown, history?: unknown): ImageDetail
   const createdMs = Date.parse(str(r.Created));
   const detail: ImageDetail = {
     id: str(r.Id),
-    tags: realRefs(strings(r.RepoTags)),
-    digests: realRefs(strings(r.RepoDigests)),
+    ...refsOf(r),
     size: num(r.Size),
     created: Number.isFinite(createdMs) ? Math.floor(createdMs / 1000) : 0,
     layers,
@@ -209,7 +237,8 @@ function imageStoreOf(r: Record<string, unknown>): EngineInfo['imageStore'] {
   return snapshotter ? 'containerd' : 'graphdriver';
 }
 
-export function decodeInfo(raw: unknown, apiVersion: string): EngineInfo {
+/** `/info`, with the API version spoken on the connection and the engine's own range (src/docker/negotiate.ts). */
+export function decodeInfo(raw: unknown, apiVersion: string, apiRange?: EngineInfo['apiRange']): EngineInfo {
   const r = obj(raw);
   const swarm = obj(r.Swarm);
   const localState = str(swarm.LocalNodeState, 'inactive');
@@ -218,6 +247,7 @@ export function decodeInfo(raw: unknown, apiVersion: string): EngineInfo {
     name: str(r.Name),
     serverVersion: str(r.ServerVersion),
     apiVersion,
+    ...(apiRange && { apiRange }),
     dockerRootDir: str(r.DockerRootDir),
     swarm: (['active', 'inactive', 'pending', 'error', 'locked'].includes(localState)
       ? localState

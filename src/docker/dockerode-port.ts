@@ -12,8 +12,9 @@ import {
   decodeService,
   decodeTask,
 } from './decode.js';
-import type { DockerPort, EventsFrame, EventsQuery } from './port.js';
 import { deferRequire } from './deferred-require.js';
+import { decodeVersions, isVersionRefusal, type Negotiated, negotiate } from './negotiate.js';
+import type { DockerPort, EventsFrame, EventsQuery } from './port.js';
 import type { ImageRemoveOutcome, RemoveOutcome } from './types.js';
 
 const requireHere = createRequire(import.meta.url);
@@ -47,8 +48,6 @@ export function parseDockerHost(host: string): Docker.DockerOptions {
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
-/** API version we speak: the oldest that gives service status (1.41, dockerd 20.10). */
-const API_VERSION = 'v1.41';
 /** Ceiling for any one request other than the events stream. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -67,10 +66,17 @@ interface DialOptions {
   abortSignal?: AbortSignal;
 }
 
-/** The one implementation of DockerPort: dockerode's modem, calling API paths we name ourselves. */
+/**
+ * The one implementation of DockerPort: dockerode's modem, calling API paths we name ourselves, at the
+ * version negotiated with the engine (src/docker/negotiate.ts): asked of the unversioned `/version`
+ * before the first call, again before every events connection (a daemon that restarts, upgraded or
+ * not, drops it), and again when the engine refuses the version a call was made at (then that call is
+ * made once more). Between those, no call costs a `/version`.
+ */
 export function createDockerodePort(dockerHost: string): DockerPort {
-  const docker = new Dockerode({ ...parseDockerHost(dockerHost), version: API_VERSION });
-  const call = <T = unknown>(o: DialOptions): Promise<T> =>
+  const docker = new Dockerode(parseDockerHost(dockerHost));
+  /** Unversioned: `/version` and `/_ping` are served at every version. */
+  const dial = <T = unknown>(o: DialOptions): Promise<T> =>
     new Promise((resolve, reject) => {
       docker.modem.dial(
         {
@@ -92,6 +98,36 @@ export function createDockerodePort(dockerHost: string): DockerPort {
         (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T)),
       );
     });
+  let negotiated: Promise<Negotiated> | undefined;
+  /** Asks `/version` again and chooses from its answer; a failed negotiation is not kept. */
+  const renegotiate = (abortSignal?: AbortSignal): Promise<Negotiated> => {
+    const attempt = dial({ path: '/version', ...(abortSignal && { abortSignal }) }).then((raw) =>
+      negotiate(decodeVersions(raw)),
+    );
+    negotiated = attempt;
+    attempt.catch(() => {
+      if (negotiated === attempt) negotiated = undefined;
+    });
+    return attempt;
+  };
+  /** A versioned call, and the version it was answered at (decoders read shapes by it). */
+  const callAt = async <T = unknown>(o: DialOptions): Promise<{ data: T; spoken: string }> => {
+    const n = await (negotiated ?? renegotiate());
+    const at = async (spoken: string) => ({
+      data: await dial<T>({ ...o, path: `/v${spoken}${o.path}` }),
+      spoken,
+    });
+    try {
+      return await at(n.spoken);
+    } catch (err) {
+      if (!isVersionRefusal(statusOf(err), reasonOf(err))) throw err;
+      // Another call may have renegotiated meanwhile; else this one does.
+      const current = await negotiated?.catch(() => undefined);
+      const next = current && current.spoken !== n.spoken ? current : await renegotiate();
+      return at(next.spoken);
+    }
+  };
+  const call = async <T = unknown>(o: DialOptions): Promise<T> => (await callAt<T>(o)).data;
   const swarmOnly = async <T>(
     path: string,
     query: Record<string, unknown>,
@@ -134,12 +170,17 @@ export function createDockerodePort(dockerHost: string): DockerPort {
       new Observable<EventsFrame>((out) => {
         const abort = new AbortController();
         let stream: NodeJS.ReadableStream | undefined;
-        call<NodeJS.ReadableStream>({
-          path: '/events',
-          query: { ...query },
-          isStream: true,
-          abortSignal: abort.signal,
-        })
+        // Every connection negotiates: the engine that comes back may be another (an upgrade).
+        // Aborted with the connection (the stream's watchdog covers a daemon that never answers).
+        renegotiate(abort.signal)
+          .then(() =>
+            call<NodeJS.ReadableStream>({
+              path: '/events',
+              query: { ...query },
+              isStream: true,
+              abortSignal: abort.signal,
+            }),
+          )
           .then((s) => {
             stream = s;
             if (abort.signal.aborted) return;
@@ -164,16 +205,19 @@ export function createDockerodePort(dockerHost: string): DockerPort {
         };
       }),
     ping: async (timeoutMs) => {
-      await call({ path: '/_ping', abortSignal: AbortSignal.timeout(timeoutMs) });
+      await dial({ path: '/_ping', abortSignal: AbortSignal.timeout(timeoutMs) });
     },
     info: async () => {
-      const [info, version] = await Promise.all([
-        call({ path: '/info' }),
-        call<{ ApiVersion?: unknown }>({ path: '/version' }),
-      ]);
-      return decodeInfo(info, typeof version.ApiVersion === 'string' ? version.ApiVersion : '');
+      const { data, spoken } = await callAt({ path: '/info' });
+      // The negotiation the answer came under (a refusal may have renegotiated during the call).
+      const n = await (negotiated ?? renegotiate());
+      const { min, max } = n.engine;
+      return decodeInfo(data, spoken, { ...(min && { min }), max });
     },
-    listImages: async () => (await call<unknown[]>({ path: '/images/json' })).map(decodeImageSummary),
+    listImages: async () => {
+      const { data, spoken } = await callAt<unknown[]>({ path: '/images/json' });
+      return data.map((r) => decodeImageSummary(r, spoken));
+    },
     inspectImage: (idOrRef) =>
       orNull(
         (async () => {

@@ -56,6 +56,8 @@ export interface ImageInfo {
   size: number;
   /** Build time from the image config, seconds since the epoch. */
   created: number;
+  /** Containers (any state) using it, as the engine counts them: listed at API ≥ 1.51, else unknown. */
+  containers?: number;
 }
 
 export interface ImageDetail extends ImageInfo {
@@ -109,7 +111,10 @@ export interface EngineInfo {
   id: string;
   name: string;
   serverVersion: string;
+  /** The API version spoken with the engine (negotiated: src/docker/negotiate.ts), `major.minor`. */
   apiVersion: string;
+  /** The versions the engine serves, from its unversioned `/version` (`min` absent on engines before 1.25). */
+  apiRange?: { min?: string; max: string };
   dockerRootDir: string;
   swarm: 'active' | 'inactive' | 'pending' | 'error' | 'locked';
   isManager: boolean;

@@ -13,8 +13,11 @@ export interface MetricsSources {
   /** A fresh idle answer (undefined before the first tick). */
   idle(): IdleAnswer | undefined;
   queueDepth(): number;
-  /** The filesystem holding the Docker root; read on scrape (one statfs), undefined before the first list. */
-  disk(): Promise<DiskReading | undefined>;
+  /**
+   * Every filesystem that holds images (the Docker root or `--disk-path`s, containerd's root on that
+   * store); read on scrape (one statfs each), empty before the first list.
+   */
+  disks(): Promise<DiskReading[]>;
   /** Last prune run and next boundary (ms since the epoch) with its schedule; undefined when unknown or off. */
   prune(): { lastRunAt?: number; nextBoundary?: number; schedule?: string; tz?: string };
   /** Pulls per registry per window before a warning (`--pull-budget`). */
@@ -88,6 +91,21 @@ export function createAgentMetrics(
     },
   });
   new Gauge({
+    name: 'layerwarden_engine_info',
+    help: 'The engine as last listed (value 1): its release, the API version spoken with it, its image store',
+    labelNames: ['engine_version', 'api_version', 'image_store'],
+    registers,
+    collect() {
+      this.reset();
+      const e = sources.model()?.engine;
+      if (e)
+        this.set(
+          { engine_version: e.serverVersion, api_version: e.apiVersion, image_store: e.imageStore },
+          1,
+        );
+    },
+  });
+  new Gauge({
     name: 'layerwarden_idle',
     help: 'The host is idle (1) or busy (0) as the prune gate sees it',
     registers,
@@ -115,44 +133,45 @@ export function createAgentMetrics(
     },
   });
 
-  // One statfs per scrape, shared by the disk gauges (the registry collects them concurrently).
-  let diskRead: { at: number; reading: Promise<DiskReading | undefined> } | undefined;
-  const disk = () => {
+  // One statfs per path per scrape, shared by the disk gauges (the registry collects them concurrently).
+  let diskRead: { at: number; readings: Promise<DiskReading[]> } | undefined;
+  const disks = () => {
     const now = sources.now();
-    if (!diskRead || now - diskRead.at > 1000) diskRead = { at: now, reading: sources.disk() };
-    return diskRead.reading;
+    if (!diskRead || now - diskRead.at > 1000) diskRead = { at: now, readings: sources.disks() };
+    return diskRead.readings;
   };
   new Gauge({
     name: 'layerwarden_disk_reading_ok',
-    help: 'The disk holding the Docker root could be read (1); unknown (0) never lets a prune fire',
+    help: 'Every filesystem holding images could be read (1); unknown (0) never lets a prune fire',
     registers,
     async collect() {
-      this.set(bool((await disk())?.ok));
+      const ds = await disks();
+      this.set(bool(ds.length > 0 && ds.every((d) => d.ok)));
     },
   });
   // prom-client writes NaN as "Nan", which strict parsers refuse: an unknown value is no sample at all.
   new Gauge({
     name: 'layerwarden_disk_used_percent',
-    help: 'Usage of the filesystem holding the Docker root, like df (no sample while unknown)',
+    help: 'Usage of each filesystem holding images, like df (no sample while unknown); the fullest decides',
     labelNames: ['path'],
     registers,
     async collect() {
       this.reset();
-      const d = await disk();
-      if (d?.ok) this.set({ path: d.path }, d.usedPercent);
+      for (const d of await disks()) if (d.ok) this.set({ path: d.path }, d.usedPercent);
     },
   });
   new Gauge({
     name: 'layerwarden_disk_bytes',
-    help: 'Used and free (for unprivileged writers) bytes of the filesystem holding the Docker root',
+    help: 'Used and free (for unprivileged writers) bytes of each filesystem holding images',
     labelNames: ['path', 'kind'],
     registers,
     async collect() {
       this.reset();
-      const d = await disk();
-      if (!d?.ok) return;
-      this.set({ path: d.path, kind: 'used' }, d.usedBytes);
-      this.set({ path: d.path, kind: 'free' }, d.freeBytes);
+      for (const d of await disks()) {
+        if (!d.ok) continue;
+        this.set({ path: d.path, kind: 'used' }, d.usedBytes);
+        this.set({ path: d.path, kind: 'free' }, d.freeBytes);
+      }
     },
   });
 

@@ -23,7 +23,18 @@ const CONTAINER_ACTIONS = new Set([
   'oom',
 ]);
 // `push` records the pushed manifest's digest on the image (a new RepoDigest) without any other event.
-const IMAGE_LIST_ACTIONS = new Set(['tag', 'untag', 'delete', 'load', 'import', 'prune', 'pull', 'push']);
+// `create` (API ≥ 1.46) names a new image, tagged or not.
+const IMAGE_LIST_ACTIONS = new Set([
+  'create',
+  'tag',
+  'untag',
+  'delete',
+  'load',
+  'import',
+  'prune',
+  'pull',
+  'push',
+]);
 
 /** One engine event: what it says exactly is applied at once; the rest becomes wants (lists, inspects). */
 export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note[], wants: Want[]) {
@@ -45,6 +56,13 @@ export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, note
       case 'untag':
         touchBurst(model, now);
         break;
+      case 'create':
+        // A build's image (engines send this to clients at API ≥ 1.46): one inspect brings it in at once,
+        // an untagged one too (before 1.46 only a later list finds an untagged build). No list: the
+        // `tag` that follows a tagged build asks for one.
+        if (!model.images.has(e.actorId))
+          wants.push({ kind: 'inspect-image', id: e.actorId, eventTimeMs: e.timeMs });
+        return;
       case 'delete':
         imageDeleted(model, e, { now, policy }, notes);
         // The event names the image and it is gone: a list would tell nothing new. Asking for one per
@@ -60,6 +78,9 @@ export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, note
   }
   if (e.type === 'container') {
     if (e.action === 'destroy') {
+      // The engine's own count of the image's containers (API ≥ 1.51) loses this one now, not at the next list.
+      const image = model.images.get(model.containers.get(e.actorId)?.imageId ?? '');
+      if (image?.engineContainers) image.engineContainers--;
       setContainer(model, e.actorId, undefined);
       return;
     }

@@ -1,7 +1,7 @@
 import { applyRecentActivity } from './activity.js';
 import { applyEvent } from './apply-event.js';
 import { type ApplyContext, pullContext } from './context.js';
-import { applyContainers, applyImages, applySnapshot } from './sync/snapshot.js';
+import { applyContainers, applyCreatedImage, applyImages, applySnapshot } from './sync/snapshot.js';
 import { setContainer, toEntry } from './containers/containers.js';
 import { BURST_QUIET_MS, recordEviction, settleEvictions } from './evictions/evictions.js';
 import { announceOwnRemoval, answerOwnRemoval } from './evictions/own-removals.js';
@@ -44,6 +44,9 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       break;
     case 'containers':
       applyContainers(model, input.containers, now);
+      break;
+    case 'image':
+      applyCreatedImage(model, input.image, input.engineTimeMs, now);
       break;
     case 'container': {
       const prev = model.containers.get(input.id);

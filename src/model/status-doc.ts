@@ -5,9 +5,19 @@ import { isRun } from './services/stacks.js';
 import type { Model } from './types.js';
 
 /** A disk reading as the CLI and the gates see it (see src/prune/gates.ts). */
-export type DiskFigures =
+export type DiskFigures = (
   | { path: string; ok: true; usedPercent: number }
-  | { path: string; ok: false; reason: string };
+  | { path: string; ok: false; reason: string }
+) & { role?: string };
+
+/** What the status shows of the prune's gates that do not depend on the moment (src/prune/gates.ts). */
+export interface StatusExtras {
+  /** The reading that decides (an unknown one, else the fullest), then every reading. */
+  disk?: DiskFigures;
+  disks?: DiskFigures[];
+  /** Whether the prune may remove on this engine's image store (`storeGate`), and why not. */
+  removal?: { pass: boolean; reason?: string };
+}
 
 export interface StackRow {
   name: string;
@@ -50,7 +60,7 @@ export function statusDocument(
   policy: IdlePolicy,
   answer: IdleAnswer,
   now: number,
-  disk?: DiskFigures,
+  extras: StatusExtras = {},
 ) {
   let tagged = 0;
   let digestOnly = 0;
@@ -76,9 +86,11 @@ export function statusDocument(
       ? {
           version: e.serverVersion,
           apiVersion: e.apiVersion,
+          ...(e.apiRange && { apiRange: e.apiRange }),
           id: e.id,
           name: e.name,
           rootDir: e.dockerRootDir,
+          imageStore: e.imageStore,
           swarm: e.swarm,
           manager: e.isManager,
         }
@@ -102,7 +114,11 @@ export function statusDocument(
       layers: model.layers.size,
     },
     containers: { total: model.containers.size, running, stopped: model.containers.size - running },
-    disk: disk ?? null,
+    disk: extras.disk ?? null,
+    disks: extras.disks ?? [],
+    removal: extras.removal
+      ? { allowed: extras.removal.pass, ...(extras.removal.reason && { reason: extras.removal.reason }) }
+      : null,
   };
 }
 

@@ -31,6 +31,8 @@ export interface ImageEntry extends ImageClocks {
   chains?: string[];
   layerSizes?: number[];
   size: number;
+  /** Containers using it as the engine's last list counted them (API ≥ 1.51); undefined: not told. */
+  engineContainers?: number;
   /** The last pull classified for this image (swarm repeats are warm repeats of it): agent clock and engine time. */
   lastPull?: { at: number; eventTimeMs: number };
   /**
@@ -208,6 +210,11 @@ export type ModelInput =
       engineTimeMs?: number;
     }
   | { kind: 'containers'; containers: ContainerInfo[] }
+  /**
+   * One image an event named as new (image `create`, API ≥ 1.46), inspected: null when it was gone.
+   * `engineTimeMs` is the event's engine time, by which the image was stored.
+   */
+  | { kind: 'image'; id: string; image: ImageDetail | null; engineTimeMs: number }
   | { kind: 'container'; id: string; container: ContainerInfo | null }
   | { kind: 'services'; services: ServiceInfo[]; tasks: TaskInfo[] }
   | {
@@ -251,6 +258,7 @@ export type Want =
   | { kind: 'list-images' }
   | { kind: 'list-containers' }
   | { kind: 'inspect-container'; id: string }
+  | { kind: 'inspect-image'; id: string; eventTimeMs: number }
   | { kind: 'list-services'; delayMs?: number }
   | { kind: 'resolve-pull'; ref: string }
   /** Push `evictions.settle` after this delay, replacing any earlier request (a timer, not a list). */

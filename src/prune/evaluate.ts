@@ -1,16 +1,20 @@
 import { busyFields } from '../records/busy.js';
 import type { IdleAnswer } from '../model/idle.js';
 import type { Model, Note } from '../model/types.js';
-import { type Decision, type DiskReading, decide } from './gates.js';
+import { decidingReading } from './filesystems.js';
+import { type Decision, type DiskReading, decide, type ImageDiskReading, storeGate } from './gates.js';
 import { type Plan, planPrune } from './plan.js';
 
 export interface EvaluateInput {
   model: Model;
   idle: IdleAnswer;
-  disk: DiskReading;
+  /** A reading of every filesystem that holds images (filesystems.ts `imageFilesystems`). */
+  disks: ImageDiskReading[];
   minAgeMs: number;
   diskHighPercent: number;
   diskLowPercent?: number;
+  /** The operator's opt-in to removal on the containerd image store (default off). */
+  allowContainerdStoreRemoval?: boolean;
   now: number;
 }
 
@@ -18,20 +22,27 @@ export interface Evaluation {
   at: number;
   plan: Plan;
   decision: Decision;
+  /** The reading that decided: an unknown one, else the fullest. */
   disk: DiskReading;
+  disks: ImageDiskReading[];
 }
 
-/** One evaluation: the plan, then every gate on it. Pure: the idle answer and the disk come in. */
+/**
+ * One evaluation: the plan, then every gate on it, the image store's among them (from the model's
+ * engine). Pure: the idle answer and the disk readings come in.
+ */
 export function evaluate(input: EvaluateInput): Evaluation {
   const plan = planPrune(input.model, { minAgeMs: input.minAgeMs }, input.now);
+  const disk = decidingReading(input.disks);
   const decision = decide({
     idle: input.idle,
-    disk: input.disk,
+    disk,
+    store: storeGate(input.model.engine?.imageStore, input.allowContainerdStoreRemoval === true),
     plan,
     diskHighPercent: input.diskHighPercent,
     ...(input.diskLowPercent !== undefined && { diskLowPercent: input.diskLowPercent }),
   });
-  return { at: input.now, plan, decision, disk: input.disk };
+  return { at: input.now, plan, decision, disk, disks: input.disks };
 }
 
 /** Candidates listed in full in a decision record; past this only the count and bytes are there. */
@@ -63,6 +74,7 @@ export function decisionNote(e: Evaluation, ctx: DecisionContext): Note {
     reasons: e.decision.reasons,
     gates: gatesFields(e.decision.gates),
     disk: e.disk,
+    disks: e.disks,
     minAgeMs: e.plan.minAgeMs,
     candidates: shown.map((c) => ({
       kind: c.kind,

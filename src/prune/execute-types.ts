@@ -30,6 +30,7 @@ export interface ExecutorDeps {
   /** Where `prune.*` records go (a logger in the agent, a list in tests). */
   log: (note: Note) => void;
   now: () => number;
+  /** The reading that decides (an unknown one, else the fullest of every filesystem holding images). */
   readDisk: () => Promise<DiskReading>;
 }
 
@@ -38,6 +39,8 @@ export interface ExecuteRequest {
   policy: PrunePolicy;
   dryRun: boolean;
   diskLowPercent?: number;
+  /** The operator's opt-in to removal on the containerd image store, re-checked before every removal. */
+  allowContainerdStoreRemoval?: boolean;
   /** Set by the caller to stop before the next removal (the agent is stopping). */
   stopRequested?: () => boolean;
   /** Copied into every record: `schedule` with its boundary, or `now`. */

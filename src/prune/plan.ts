@@ -132,6 +132,9 @@ function imageVerdict(
     const more = users.length > 1 ? ` and ${users.length - 1} more` : '';
     return { ok: false, reason: `in use by container ${user.name} (${user.state})${more}` };
   }
+  // The engine's own count (API ≥ 1.51): a container the model has not listed yet still holds it.
+  if ((image.engineContainers ?? 0) > 0)
+    return { ok: false, reason: `in use by ${image.engineContainers} container(s) as the engine counts` };
   for (const s of model.services.values()) {
     if (s.image === image.id || refMatches(image, s.image)) {
       return { ok: false, reason: `referenced by service ${s.name}` };

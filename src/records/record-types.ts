@@ -29,9 +29,14 @@ export type AgentStartRecord = {
   event: 'agent.start';
   level?: 'info';
   dockerHost: string;
+  engineVersion?: string;
+  apiVersion?: string;
+  engineApi?: string;
   stateFile: string;
   log: string;
   prune: 'on' | 'off' | 'dry-run';
+  imageStore: 'graphdriver' | 'containerd' | 'unknown';
+  storeRemoval: boolean;
   nextBoundary?: string;
   listen?: string;
 };
@@ -386,6 +391,7 @@ export type PruneDecisionRecord = {
     };
     disk: {
       pass: boolean;
+      path: string;
       usedPercent?: number;
       high: number;
       low?: number;
@@ -396,9 +402,16 @@ export type PruneDecisionRecord = {
       count: number;
       bytes: number;
     };
+    store: {
+      pass: boolean;
+      imageStore: 'graphdriver' | 'containerd' | 'unknown';
+      allowContainerdStoreRemoval: boolean;
+      reason?: string;
+    };
   };
   disk: {
     path: string;
+    role?: 'docker-root' | 'containerd-root' | 'disk-path';
     ok: boolean;
     usedPercent?: number;
     usedBytes?: number;
@@ -406,6 +419,16 @@ export type PruneDecisionRecord = {
     freeBytes?: number;
     reason?: string;
   };
+  disks: Array<{
+    path: string;
+    role: 'docker-root' | 'containerd-root' | 'disk-path';
+    ok: boolean;
+    usedPercent?: number;
+    usedBytes?: number;
+    totalBytes?: number;
+    freeBytes?: number;
+    reason?: string;
+  }>;
   minAgeMs: number;
   candidates: Array<{
     kind: 'container' | 'image';

@@ -9,7 +9,15 @@ import { listContainerDetails, listImageDetails } from './list-all.js';
 /** The refreshes an event asks for between full lists: what the reducer wants, done off the reading path. */
 export type RefreshWant = Extract<
   Want,
-  { kind: 'list-images' | 'list-containers' | 'inspect-container' | 'list-services' | 'resolve-pull' }
+  {
+    kind:
+      | 'list-images'
+      | 'list-containers'
+      | 'inspect-container'
+      | 'inspect-image'
+      | 'list-services'
+      | 'resolve-pull';
+  }
 >;
 
 export interface RefreshContext {
@@ -72,6 +80,14 @@ export function requestRefresh(want: RefreshWant, ctx: RefreshContext) {
           if ((gone.get(want.id) ?? -1) >= startedAt) return;
           push({ kind: 'container', id: want.id, container });
         }, fail('container inspect'));
+      });
+    case 'inspect-image':
+      return queue.request(`image:${want.id}`, async () => {
+        const startedAt = scheduler.now();
+        await port.inspectImage(want.id).then((image) => {
+          if ((gone.get(want.id) ?? -1) >= startedAt) return;
+          push({ kind: 'image', id: want.id, image, engineTimeMs: want.eventTimeMs });
+        }, fail('image inspect'));
       });
     case 'list-services':
       return queue.request(

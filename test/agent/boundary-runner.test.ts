@@ -29,6 +29,8 @@ function setup(opts: {
   mode?: BoundaryRunnerOptions['mode'];
   cron?: string;
   tz?: string;
+  settings?: Partial<BoundaryRunnerOptions['settings']>;
+  settle?: BoundaryRunnerOptions['settle'];
 }) {
   const clock = new ManualScheduler(at(opts.start));
   const world = opts.world ?? oldImages;
@@ -45,7 +47,7 @@ function setup(opts: {
     model: () => model,
     idle: () => undefined,
     queueDepth: () => 0,
-    disk: async () => undefined,
+    disks: async () => [],
     prune: () => ({}),
     pullBudget: 200,
     now: () => clock.now(),
@@ -75,7 +77,7 @@ function setup(opts: {
       port,
       schedule: parseSchedule({ cron: opts.cron ?? '0 0 * * *', tz: opts.tz ?? 'UTC', windowMs: 6 * H }),
       policy: POLICY,
-      settings: { minAgeMs: 24 * H, diskHighPercent: 80 },
+      settings: { minAgeMs: 24 * H, diskHighPercent: 80, ...opts.settings },
       mode: opts.mode ?? 'on',
       scheduler: clock as unknown as SchedulerLike,
       readDisk: async (path) => ({
@@ -86,7 +88,7 @@ function setup(opts: {
         totalBytes: 100,
         freeBytes: 10,
       }),
-      settle: async () => ({ ok: true }),
+      settle: opts.settle ?? (async () => ({ ok: true })),
     });
   /** The engine's truth changes and the loop ticks. */
   const change = async (w: World) => {
@@ -118,6 +120,66 @@ function setup(opts: {
     counter,
   };
 }
+
+describe('boundary runner on the containerd image store', () => {
+  const containerd: World = { ...oldImages, imageStore: 'containerd' };
+
+  it('plans as usual but removes nothing without the opt-in; the store gate says why', async () => {
+    const s = setup({ start: '2025-06-02T00:30:00Z', world: containerd });
+    const runner = s.start();
+    await s.tick('2025-06-02T00:30:01Z');
+    const [decision] = s.named('prune.decision');
+    assert.equal(decision?.fire, false);
+    const gates = decision?.gates as { store: Record<string, unknown>; disk: { pass: boolean } };
+    assert.equal(gates.disk.pass, true);
+    assert.deepEqual(
+      { ...gates.store, reason: undefined },
+      { pass: false, imageStore: 'containerd', allowContainerdStoreRemoval: false, reason: undefined },
+    );
+    assert.deepEqual(decision?.reasons, [gates.store.reason], 'the store is the only reason');
+    assert.equal((decision?.candidates as unknown[]).length, 2, 'the plan is made as usual');
+    assert.deepEqual(s.port.calls, [], 'nothing removed, not even the build cache');
+    await runner.stop();
+  });
+
+  it('removes as on the graphdriver store with --allow-containerd-store-removal', async () => {
+    const s = setup({
+      start: '2025-06-02T00:30:00Z',
+      world: containerd,
+      settings: { allowContainerdStoreRemoval: true },
+    });
+    const runner = s.start();
+    await s.tick('2025-06-02T00:30:01Z');
+    const [decision] = s.named('prune.decision');
+    assert.equal(decision?.fire, true);
+    assert.equal((decision?.gates as { store: { pass: boolean } }).store.pass, true);
+    assert.deepEqual(s.port.calls, ['image sha256:a', 'image sha256:b', 'build-cache 24h']);
+    await runner.stop();
+  });
+
+  it('stops before the next removal when the engine comes back on the containerd store mid-run', async () => {
+    let settles = 0;
+    const holder: { s?: ReturnType<typeof setup> } = {};
+    const s = setup({
+      start: '2025-06-02T00:30:00Z',
+      settle: async () => {
+        // The daemon restarted after the first removal and migrated to the containerd store.
+        const w = holder.s;
+        if (++settles === 2 && w)
+          resnapshot(w.model, { images: [image('b')], imageStore: 'containerd' }, w.clock.t);
+        return { ok: true };
+      },
+    });
+    holder.s = s;
+    const runner = s.start();
+    await s.tick('2025-06-02T00:30:01Z');
+    assert.equal(s.named('prune.decision')[0]?.fire, true);
+    assert.deepEqual(s.port.calls, ['image sha256:a'], 'the second image was never asked for');
+    const [aborted] = s.named('prune.aborted');
+    assert.match(String(aborted?.reason), /^image store containerd: removal off/);
+    await runner.stop();
+  });
+});
 
 describe('boundary runner', () => {
   it('evaluates once per boundary, at the first idle moment, saving the boundary before removing', async () => {

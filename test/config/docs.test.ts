@@ -15,7 +15,9 @@ describe('the docs keep up with the code', () => {
     const text = doc('docs/configuration.md');
     for (const s of OPTION_SPECS) {
       const flag = s.flag.split(' ')[0] as string;
-      const row = text.split('\n').find((l) => l.startsWith(`| \`${flag} `));
+      const row = text
+        .split('\n')
+        .find((l) => l.startsWith(`| \`${flag} `) || l.startsWith(`| \`${flag}\` `));
       assert.ok(row, `a row for ${flag}`);
       assert.ok(row.includes(`\`${s.env}\``), `${flag}: ${s.env}`);
       assert.ok(row.includes(`\`${attributeOf(s.flag)}\``), `${flag}: file key ${attributeOf(s.flag)}`);
@@ -32,7 +34,7 @@ describe('the docs keep up with the code', () => {
       model: () => undefined,
       idle: () => undefined,
       queueDepth: () => 0,
-      disk: async () => undefined,
+      disks: async () => [],
       prune: () => ({}),
       pullBudget: 1,
       now: () => Date.now(),

@@ -84,7 +84,8 @@ describe('config file', () => {
   it('reads every option by its camelCase attribute', () => {
     assert.deepEqual(
       FILE_KEYS,
-      OPTION_SPECS.map((s) => s.key.replace(/(Percent|Ms)$/, '')),
+      // `diskPaths` holds the list `--disk-path` gives (repeated or comma-separated).
+      OPTION_SPECS.map((s) => s.key.replace(/(Percent|Ms)$/, '').replace(/^diskPaths$/, 'diskPath')),
     );
     const path = file('ok.json', JSON.stringify({ diskHigh: 85, ignoreStack: '^infra$', logLevel: null }));
     assert.deepEqual(readConfigFile(path), { diskHigh: 85, ignoreStack: '^infra$' });
@@ -100,6 +101,14 @@ describe('config file', () => {
     assert.throws(
       () => readConfigFile(file('nested.json', '{"listen": {"port": 1}}')),
       configError(/"listen" must be a string or a number/),
+    );
+    assert.throws(
+      () => readConfigFile(file('list.json', '{"diskPath": ["/a", 3]}')),
+      configError(/"diskPath" must be a list of non-empty strings without commas/),
+    );
+    assert.throws(
+      () => readConfigFile(file('switch.json', '{"allowContainerdStoreRemoval": [true]}')),
+      configError(/"allowContainerdStoreRemoval" must be true or false, got an array/),
     );
     assert.throws(() => readConfigFile(join(dir, 'missing.json')), configError(/cannot read it \(ENOENT\)/));
   });

@@ -1,7 +1,8 @@
 /**
  * A fault-injecting HTTP proxy on a unix socket in front of the engine's socket. Requests pass through
  * untouched; the events responses can be cut, refused, stalled (the engine then sees a reader that does
- * not drain), sent one byte per chunk, or have raw bytes injected between two events.
+ * not drain), sent one byte per chunk, or have raw bytes injected between two events. With a `face`
+ * (test/engine/face.ts), it answers as another engine release does at the API level.
  */
 import { chmod, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -18,6 +19,22 @@ interface EventsConn {
   pendingInject: Buffer[];
 }
 
+/** What the proxy makes of a request under a face: answered here, or forwarded to `url`. */
+export type FaceRoute =
+  | { reply: { status: number; body: string } }
+  | { url: string; body?: (json: unknown, fetch: UpstreamFetch) => Promise<unknown> };
+/** A GET to the engine behind the proxy, as JSON (a face may need more than the request asked). */
+export type UpstreamFetch = (url: string) => Promise<unknown>;
+
+/** Another engine's API face over the real one: its routes, headers and event lines. */
+export interface Face {
+  route(method: string, url: string): FaceRoute;
+  /** Headers every answer carries (e.g. `api-version`), in lower case. */
+  headers: Record<string, string>;
+  /** One events line (without its newline), rewritten. */
+  eventLine(line: string): string;
+}
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 
 export class FaultProxy {
@@ -30,6 +47,15 @@ export class FaultProxy {
   eventsOpened = 0;
   /** Every request that passed, as `METHOD /path?query` (a test can prove what was never sent). */
   readonly requests: string[] = [];
+  /**
+   * `containerd`: `/info` says the engine keeps images in containerd's store, as Docker 29 does on a
+   * fresh install (`DriverStatus` `[["driver-type","io.containerd.snapshotter.v1"]]`, moby's
+   * daemon/containerd/service.go `LayerStoreStatus`). Only what /info says changes: the engine behind
+   * it is still the graphdriver one.
+   */
+  reportImageStore?: 'containerd';
+  /** Answer as another engine release does (undefined: the engine's own face). Switchable at any time. */
+  face: Face | undefined;
   private readonly conns = new Set<EventsConn>();
   private readonly server: http.Server;
 
@@ -65,19 +91,50 @@ export class FaultProxy {
       req.socket.destroy();
       return;
     }
+    const face = this.face;
+    const route = face?.route(req.method ?? 'GET', req.url ?? '/');
+    if (route && 'reply' in route) {
+      res.writeHead(route.reply.status, { ...face?.headers, 'Content-Type': 'application/json' });
+      res.end(route.reply.body);
+      return;
+    }
     const upstream = http.request({
       socketPath: this.upstreamSocket,
       method: req.method,
-      path: req.url,
+      path: route?.url ?? req.url,
       headers: req.headers,
       agent: false,
     });
     upstream.on('error', () => res.destroy());
     res.on('close', () => upstream.destroy());
     if (!isEvents) {
+      const storeInfo =
+        this.reportImageStore === 'containerd' && /^\/(v[\d.]+\/)?info(\?|$)/.test(req.url ?? '');
+      const faceBody = route?.body;
+      const rewrite = storeInfo
+        ? async (json: unknown, fetch: (url: string) => Promise<unknown>) =>
+            asContainerdStore(faceBody ? await faceBody(json, fetch) : json)
+        : faceBody;
       upstream.on('response', (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, headersOf(upRes));
-        upRes.pipe(res);
+        const json = /json/.test(String(upRes.headers['content-type'] ?? ''));
+        if (!rewrite || !json || upRes.statusCode !== 200) {
+          res.writeHead(upRes.statusCode ?? 502, { ...headersOf(upRes), ...face?.headers });
+          upRes.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        upRes.on('data', (c: Buffer) => chunks.push(c));
+        upRes.on('end', () => {
+          rewrite(JSON.parse(Buffer.concat(chunks).toString()), (url) => this.fetchJson(url)).then(
+            (out) => {
+              const body = `${JSON.stringify(out)}\n`;
+              const { 'content-length': _, ...headers } = { ...headersOf(upRes), ...face?.headers };
+              res.writeHead(200, headers);
+              res.end(body);
+            },
+            () => res.destroy(),
+          );
+        });
       });
       req.pipe(upstream);
       return;
@@ -93,11 +150,22 @@ export class FaultProxy {
     this.conns.add(conn);
     this.eventsOpened++;
     res.on('close', () => this.conns.delete(conn));
+    let partial = '';
+    /** Under a face, whole lines only, each rewritten. */
+    const faced = (chunk: Buffer): Buffer => {
+      if (!face) return chunk;
+      const text = partial + chunk.toString();
+      const cut = text.lastIndexOf('\n') + 1;
+      partial = text.slice(cut);
+      const lines = text.slice(0, cut).split('\n').slice(0, -1);
+      return Buffer.from(lines.map((l) => `${face.eventLine(l)}\n`).join(''));
+    };
     upstream.on('response', (upRes) => {
       conn.upRes = upRes;
-      res.writeHead(upRes.statusCode ?? 502, headersOf(upRes));
+      res.writeHead(upRes.statusCode ?? 502, { ...headersOf(upRes), ...face?.headers });
       res.flushHeaders();
-      upRes.on('data', (chunk: Buffer) => {
+      upRes.on('data', (raw: Buffer) => {
+        const chunk = faced(raw);
         if (chunk.length === 0) return;
         this.enqueue(conn, chunk);
         conn.atLineStart = chunk[chunk.length - 1] === 10;
@@ -125,6 +193,25 @@ export class FaultProxy {
     conn.writing = true;
     conn.res.write(next);
     setImmediate(() => this.drain(conn));
+  }
+
+  /** A GET to the engine itself, as JSON. */
+  private fetchJson(url: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const r = http.get({ socketPath: this.upstreamSocket, path: url, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString()));
+          } catch (e) {
+            reject(e);
+          }
+        });
+        res.on('error', reject);
+      });
+      r.on('error', reject);
+    });
   }
 
   /** Closes every events connection while the engine stays up. Returns how many were cut. */
@@ -168,6 +255,13 @@ export class FaultProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await rm(this.socketPath, { force: true });
   }
+}
+
+/** The engine's /info with the containerd image store's `DriverStatus` in place of the graphdriver's. */
+/** `/info` as an engine on the containerd image store answers it; the rest of the answer is the engine's own. */
+function asContainerdStore(info: unknown): unknown {
+  if (typeof info !== 'object' || info === null) return info;
+  return { ...info, DriverStatus: [['driver-type', 'io.containerd.snapshotter.v1']] };
 }
 
 function headersOf(res: http.IncomingMessage): http.OutgoingHttpHeaders {

@@ -9,7 +9,7 @@ import { chmod, chown, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { decide } from '../../src/prune/gates.js';
+import { decide, storeGate } from '../../src/prune/gates.js';
 import { planPrune } from '../../src/prune/plan.js';
 import { loadState } from '../../src/state/state-file.js';
 import { eventKey } from '../../src/streams/decode-event.js';
@@ -136,6 +136,7 @@ describe('faults (issue 7: 1–6, 11)', { timeout: 300_000 }, () => {
       const decision = decide({
         idle,
         disk: { path: '/', ok: true, usedPercent: 99, usedBytes: 99, totalBytes: 100, freeBytes: 1 },
+        store: storeGate(model.engine?.imageStore, false),
         plan: planPrune(model, { minAgeMs: 0 }, Date.now()),
         diskHighPercent: 80,
       });

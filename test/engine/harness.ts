@@ -71,6 +71,7 @@ export interface PullResult {
 export interface ApiResponse {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 const liveEngines = new Set<Engine>();
@@ -231,19 +232,23 @@ export class Engine {
     return r.stdout.trim();
   }
 
-  /** A raw Engine API call over the socket (e.g. `/v1.41/images/json`). */
+  /** A raw Engine API call over the socket (e.g. `/v1.41/images/json`), or over `via` (a proxy's socket). */
   api(
     apiPath: string,
-    opts: { method?: string; body?: string; timeoutMs?: number } = {},
+    opts: { method?: string; body?: string; timeoutMs?: number; via?: string } = {},
   ): Promise<ApiResponse> {
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { socketPath: this.socketPath, path: apiPath, method: opts.method ?? 'GET' },
+        { socketPath: opts.via ?? this.socketPath, path: apiPath, method: opts.method ?? 'GET' },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString(),
+              headers: res.headers,
+            }),
           );
           res.on('error', reject);
         },
@@ -271,7 +276,7 @@ export class Engine {
     ]);
     if (r.code !== 0) throw new Error(`registry GET ${urlPath}: ${r.stderr.trim()}`);
     const i = r.stdout.lastIndexOf('\n');
-    return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
+    return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i), headers: {} };
   }
 
   stopDaemon(signal: 'TERM' | 'KILL' = 'TERM'): Promise<string> {

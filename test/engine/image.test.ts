@@ -168,8 +168,9 @@ describe('container image and Swarm global service', { timeout: 900_000 }, () =>
     const start = records(await logs()).find((r) => r.event === 'agent.start');
     assert.match(
       String(start?.msg),
-      /watching unix:\/\/\/var\/run\/docker\.sock; log to stdout; state in \/var\/lib\/layerwarden\/state\.json; next prune boundary/,
+      /watching unix:\/\/\/var\/run\/docker\.sock \(docker 20\.10\.\S+, API 1\.41 of 1\.12–1\.41\); log to stdout; state in \/var\/lib\/layerwarden\/state\.json; next prune boundary/,
     );
+    assert.equal(start?.apiVersion, '1.41', 'the version negotiated with the 20.10 engine');
 
     // A pull made on the host, outside the agent: it shows up in the agent's log, classified.
     const truth = await engine.pullWithProgress(ref);

@@ -5,7 +5,8 @@
  */
 import { createSettle } from '../../src/agent/settle.js';
 import type { DockerPort } from '../../src/docker/port.js';
-import { readDisk } from '../../src/host/disk.js';
+import { readImageDisks } from '../../src/host/disk.js';
+import { decidingReading } from '../../src/prune/filesystems.js';
 import { decisionNote, type Evaluation, evaluate } from '../../src/prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../../src/prune/executor.js';
 import type { TestAgent } from './agent-under-test.js';
@@ -27,13 +28,13 @@ export function livePrune(t: TestAgent, opts: LivePruneOptions) {
   };
   // On the agent's record stream, as the boundary runner's: the logger and any metrics see them.
   const log = t.agent.records.emit;
-  const diskPath = () => t.agent.model()?.engine?.dockerRootDir ?? '';
+  const disks = () => readImageDisks(t.agent.model()?.engine, {});
   const executor = createExecutor({
     port: opts.port,
     live,
     log,
     now: () => Date.now(),
-    readDisk: () => readDisk(diskPath()),
+    readDisk: async () => decidingReading(await disks()),
   });
   return async (): Promise<{ evaluation: Evaluation; result?: ExecuteResult }> => {
     await live.settle();
@@ -43,7 +44,7 @@ export function livePrune(t: TestAgent, opts: LivePruneOptions) {
     const evaluation = evaluate({
       model,
       idle: answer,
-      disk: await readDisk(diskPath()),
+      disks: await disks(),
       now: Date.now(),
       minAgeMs: opts.minAgeMs,
       diskHighPercent: opts.diskHighPercent,

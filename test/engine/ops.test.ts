@@ -212,14 +212,23 @@ describe('agent in production: health, metrics, lifecycle', { timeout: 600_000 }
     };
     assert.equal(doc.images.total, agent?.model()?.images.size);
     assert.equal(doc.disk.ok, true);
+    // The real engine's graphdriver store: removal allowed, the Docker root the one filesystem measured.
+    assert.equal((doc.engine as { imageStore: string }).imageStore, 'graphdriver');
+    assert.deepEqual(doc.removal, { allowed: true });
+    assert.deepEqual(
+      (doc.disks as Array<{ role: string; path: string }>).map((d) => [d.role, d.path]),
+      [['docker-root', agent?.model()?.engine?.dockerRootDir]],
+    );
     assert.deepEqual(Object.keys(doc).sort(), [
       'at',
       'busy',
       'containers',
       'disk',
+      'disks',
       'engine',
       'idle',
       'images',
+      'removal',
       'services',
       'stacks',
       'sync',

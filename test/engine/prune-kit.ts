@@ -1,5 +1,6 @@
 /** Helpers for the prune's engine tests: images in the shapes the prune meets, the CLI, aged state files. */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,13 +105,29 @@ export interface CliResult extends CommandResult {
   records: Array<Record<string, unknown>>;
 }
 
-/** Runs `layerwarden ARGS` against the engine, optionally under `faketime -f OFFSET` (e.g. `+25h`). */
+/** The built CLI, as an operator runs it (`npm run build` makes it; CI builds before `npm test`). */
+export const BUILT_CLI = path.join(ROOT, 'dist/src/cli/bin.js');
+
+/** Builds the CLI when a clean clone has not yet (CI builds before `npm test`; a build here is kept). */
+export async function ensureBuilt(): Promise<void> {
+  if (existsSync(BUILT_CLI)) return;
+  const r = await run('npm', ['run', 'build'], { cwd: ROOT });
+  if (r.code !== 0 || !existsSync(BUILT_CLI)) throw new Error(`npm run build failed: ${r.stderr.trim()}`);
+}
+
+/**
+ * Runs `layerwarden ARGS` against the engine, optionally under `faketime -f OFFSET` (e.g. `+25h`);
+ * from the sources, or with `built` the compiled CLI.
+ */
 export async function cli(
   engine: Engine,
   args: string[],
-  opts: { faketime?: string } = {},
+  opts: { faketime?: string; built?: boolean } = {},
 ): Promise<CliResult> {
-  const node = ['node', '--import', 'tsx', path.join(ROOT, 'src/cli/bin.ts'), ...args];
+  if (opts.built) await ensureBuilt();
+  const node = opts.built
+    ? ['node', BUILT_CLI, ...args]
+    : ['node', '--import', 'tsx', path.join(ROOT, 'src/cli/bin.ts'), ...args];
   const [cmd, ...rest] = opts.faketime ? ['faketime', '-f', opts.faketime, ...node] : node;
   const r = await run(cmd!, rest, { env: engine.childEnv() as Record<string, string>, cwd: ROOT });
   const records = r.stderr

@@ -2,7 +2,8 @@
  * Records the boundary runner (src/agent/boundary-runner.ts) really emits, logged through the agent's
  * logger, over the scripted model and port of test/prune and a scheduler whose clock this file moves:
  * windows that close busy or while the agent was down, decisions that fire (on, dry run, off, a retry
- * after the engine's own prune) or not (disk low, disk unknown, 51+ candidates), a retry whose window
+ * after the engine's own prune) or not (disk low, disk unknown, 51+ candidates, the containerd image
+ * store without the opt-in), a retry whose window
  * closes first, and an evaluation that throws.
  */
 import { type SchedulerLike, Subject } from 'rxjs';
@@ -141,6 +142,12 @@ export async function boundaryRecords(): Promise<Array<Record<string, unknown>>>
     },
     { start: '2025-06-02T00:00:30Z', until: '2025-06-02T01:00:00Z', world: many, mode: 'dry-run' },
     { start: '2025-06-02T00:00:30Z', until: '2025-06-02T01:00:00Z', mode: 'off' },
+    // The containerd image store without the opt-in: the store gate holds it.
+    {
+      start: '2025-06-02T00:00:30Z',
+      until: '2025-06-02T01:00:00Z',
+      world: { ...oldImages, imageStore: 'containerd' },
+    },
     // An evaluation that throws: prune.error, the boundary given up.
     {
       start: '2025-06-02T00:00:30Z',

@@ -7,6 +7,7 @@ import { createModel } from '../../src/model/create.js';
 import type { IdleAnswer } from '../../src/model/idle.js';
 import type { Model, ModelInput, Note, PullClass } from '../../src/model/types.js';
 import type { DiskReading } from '../../src/prune/gates.js';
+import type { PruneDecisionRecord } from '../../src/records/record-types.js';
 import { parsePrometheusText, sampleValue } from './prom-text.js';
 
 const T0 = Date.parse('2025-06-01T10:00:00Z');
@@ -18,7 +19,7 @@ function setup(over: Partial<MetricsSources> = {}) {
     model: () => model,
     idle: () => idle,
     queueDepth: () => 3,
-    disk: async () => undefined,
+    disks: async () => [],
     prune: () => ({}),
     pullBudget: 200,
     now: () => Date.now(),
@@ -71,10 +72,11 @@ const eviction = (by: 'external' | 'layerwarden', duringRun: boolean, image: str
   cause: 'delete-event',
   activity: 'delete',
 });
-const gates = {
+const gates: PruneDecisionRecord['gates'] = {
   idle: { pass: true, busy: [] },
-  disk: { pass: true, high: 80 },
+  disk: { pass: true, path: '/', high: 80 },
   candidates: { pass: true, count: 0, bytes: 0 },
+  store: { pass: true, imageStore: 'graphdriver', allowContainerdStoreRemoval: false },
 };
 const decision = (fire: boolean): Note => ({
   event: 'prune.decision',
@@ -84,6 +86,7 @@ const decision = (fire: boolean): Note => ({
   reasons: [],
   gates,
   disk: { path: '/', ok: true },
+  disks: [{ path: '/', role: 'docker-root', ok: true }],
   minAgeMs: 0,
   candidates: [],
   kept: 0,
@@ -111,6 +114,31 @@ describe('agent metrics', () => {
     assert.equal(sampleValue(exp, 'layerwarden_disk_reading_ok'), 0);
     assert.equal(sampleValue(exp, 'layerwarden_prune_last_run_timestamp_seconds'), 0, 'never');
     assert.equal(sampleValue(exp, 'layerwarden_prune_next_boundary_timestamp_seconds'), undefined);
+  });
+
+  it('layerwarden_engine_info: no sample before the first list, then the engine, the API spoken and the store', async () => {
+    const { model, scrape } = setup();
+    assert.equal(sampleValue(await scrape(), 'layerwarden_engine_info'), undefined);
+    model.engine = {
+      id: 'e',
+      name: 'host',
+      serverVersion: '29.1.3',
+      apiVersion: '1.52',
+      apiRange: { min: '1.44', max: '1.52' },
+      dockerRootDir: '/var/lib/docker',
+      swarm: 'inactive',
+      isManager: false,
+      imageStore: 'containerd',
+    };
+    const labels = { engine_version: '29.1.3', api_version: '1.52', image_store: 'containerd' };
+    assert.equal(sampleValue(await scrape(), 'layerwarden_engine_info', labels), 1);
+    // A reconnect to an upgraded engine: the old sample goes, the new one is the only one.
+    model.engine = { ...model.engine, serverVersion: '29.3.0', apiVersion: '1.52' };
+    const samples = (await scrape()).samples.filter((s) => s.name === 'layerwarden_engine_info');
+    assert.deepEqual(
+      samples.map((s) => s.labels.engine_version),
+      ['29.3.0'],
+    );
   });
 
   it('counts events by type, stream losses and reconnects, resyncs and their drift', async () => {
@@ -235,11 +263,19 @@ describe('agent metrics', () => {
       totalBytes: 1000,
       freeBytes: 185,
     };
+    const containerd: DiskReading = {
+      path: '/var/lib/containerd',
+      ok: true,
+      usedPercent: 40,
+      usedBytes: 400,
+      totalBytes: 1000,
+      freeBytes: 600,
+    };
     let reads = 0;
     const { model, scrape, setIdle } = setup({
-      disk: async () => {
+      disks: async () => {
         reads++;
-        return disk;
+        return [disk, containerd];
       },
       prune: () => ({
         lastRunAt: T0 - 86_400_000,
@@ -268,7 +304,13 @@ describe('agent metrics', () => {
     assert.equal(sampleValue(exp, 'layerwarden_busy_reasons', { reason: 'recent-pull' }), 1);
     assert.equal(sampleValue(exp, 'layerwarden_busy_reasons', { reason: 'service-converging' }), 0);
     assert.equal(sampleValue(exp, 'layerwarden_disk_used_percent', { path: '/var/lib/docker' }), 81.5);
-    assert.equal(sampleValue(exp, 'layerwarden_disk_bytes', { kind: 'free' }), 185);
+    assert.equal(sampleValue(exp, 'layerwarden_disk_bytes', { path: '/var/lib/docker', kind: 'free' }), 185);
+    assert.equal(sampleValue(exp, 'layerwarden_disk_used_percent', { path: '/var/lib/containerd' }), 40);
+    assert.equal(
+      sampleValue(exp, 'layerwarden_disk_bytes', { path: '/var/lib/containerd', kind: 'used' }),
+      400,
+    );
+    assert.equal(sampleValue(exp, 'layerwarden_disk_reading_ok'), 1);
     assert.equal(
       sampleValue(exp, 'layerwarden_prune_next_boundary_timestamp_seconds', {
         schedule: '0 0 * * *',

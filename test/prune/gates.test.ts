@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IdleAnswer } from '../../src/model/idle.js';
-import { type DiskReading, belowLowWater, decide, diskReadingFromStatfs } from '../../src/prune/gates.js';
+import {
+  belowLowWater,
+  type DiskReading,
+  decide,
+  diskReadingFromStatfs,
+  type StoreGate,
+  storeGate,
+} from '../../src/prune/gates.js';
 import type { Plan } from '../../src/prune/plan.js';
 
 const idle: IdleAnswer = { idle: true, busy: [] };
@@ -30,6 +37,7 @@ const disk = (usedPercent: number): DiskReading => ({
   totalBytes: 100,
   freeBytes: 100 - usedPercent,
 });
+const graphdriver: StoreGate = storeGate('graphdriver', false);
 const unknownDisk: DiskReading = { path: '/var/lib/docker', ok: false, reason: 'statfs failed: ENOENT' };
 
 function plan(count: number): Plan {
@@ -53,32 +61,41 @@ function plan(count: number): Plan {
 
 describe('decide', () => {
   it('fires when idle, the disk is at or above high-water and there are candidates', () => {
-    const d = decide({ idle, disk: disk(80), plan: plan(2), diskHighPercent: 80, diskLowPercent: 70 });
+    const d = decide({
+      idle,
+      store: graphdriver,
+      disk: disk(80),
+      plan: plan(2),
+      diskHighPercent: 80,
+      diskLowPercent: 70,
+    });
     assert.deepEqual(d, {
       fire: true,
       gates: {
         idle: { pass: true, busy: [] },
-        disk: { pass: true, usedPercent: 80, high: 80, low: 70 },
+        disk: { pass: true, path: '/var/lib/docker', usedPercent: 80, high: 80, low: 70 },
         candidates: { pass: true, count: 2, bytes: 1000 },
+        store: { pass: true, imageStore: 'graphdriver', allowContainerdStoreRemoval: false },
       },
       reasons: [],
     });
   });
 
   it('does not fire below high-water, and says so', () => {
-    const d = decide({ idle, disk: disk(79.94), plan: plan(2), diskHighPercent: 80 });
+    const d = decide({ idle, store: graphdriver, disk: disk(79.94), plan: plan(2), diskHighPercent: 80 });
     assert.equal(d.fire, false);
     assert.deepEqual(d.gates.disk, {
       pass: false,
+      path: '/var/lib/docker',
       usedPercent: 79.94,
       high: 80,
-      reason: 'disk 79.9% below high-water 80%',
+      reason: 'disk 79.9% below high-water 80% (fullest: /var/lib/docker)',
     });
-    assert.deepEqual(d.reasons, ['disk 79.9% below high-water 80%']);
+    assert.deepEqual(d.reasons, ['disk 79.9% below high-water 80% (fullest: /var/lib/docker)']);
   });
 
   it('never fires on an unknown disk', () => {
-    const d = decide({ idle, disk: unknownDisk, plan: plan(2), diskHighPercent: 80 });
+    const d = decide({ idle, store: graphdriver, disk: unknownDisk, plan: plan(2), diskHighPercent: 80 });
     assert.equal(d.fire, false);
     assert.equal(d.gates.disk.pass, false);
     assert.equal(d.gates.disk.usedPercent, undefined);
@@ -86,14 +103,14 @@ describe('decide', () => {
   });
 
   it('does not fire without candidates (the build cache alone is not one)', () => {
-    const d = decide({ idle, disk: disk(95), plan: plan(0), diskHighPercent: 80 });
+    const d = decide({ idle, store: graphdriver, disk: disk(95), plan: plan(0), diskHighPercent: 80 });
     assert.equal(d.fire, false);
     assert.deepEqual(d.gates.candidates, { pass: false, count: 0, bytes: 0 });
     assert.deepEqual(d.reasons, ['no candidates']);
   });
 
   it('does not fire while busy, carrying every busy reason', () => {
-    const d = decide({ idle: busy, disk: disk(95), plan: plan(1), diskHighPercent: 80 });
+    const d = decide({ idle: busy, store: graphdriver, disk: disk(95), plan: plan(1), diskHighPercent: 80 });
     assert.equal(d.fire, false);
     assert.deepEqual(d.gates.idle, { pass: false, busy: busy.busy });
     assert.deepEqual(d.reasons, [
@@ -103,10 +120,56 @@ describe('decide', () => {
   });
 
   it('reports every failing gate at once', () => {
-    const d = decide({ idle: busy, disk: unknownDisk, plan: plan(0), diskHighPercent: 80 });
+    const d = decide({
+      idle: busy,
+      store: graphdriver,
+      disk: unknownDisk,
+      plan: plan(0),
+      diskHighPercent: 80,
+    });
     assert.equal(d.reasons.length, 4);
     assert.deepEqual([d.gates.idle.pass, d.gates.disk.pass, d.gates.candidates.pass], [false, false, false]);
+    const all = decide({
+      idle: busy,
+      store: storeGate('containerd', false),
+      disk: unknownDisk,
+      plan: plan(0),
+      diskHighPercent: 80,
+    });
+    assert.equal(all.reasons.length, 5, 'the store gate too');
   });
+});
+
+describe('the image store gate (store × opt-in)', () => {
+  const table: Array<[StoreGate['imageStore'] | undefined, boolean, boolean]> = [
+    ['graphdriver', false, true],
+    ['graphdriver', true, true],
+    ['containerd', false, false],
+    ['containerd', true, true],
+    [undefined, false, false],
+    [undefined, true, false],
+  ];
+  for (const [store, allow, fires] of table) {
+    it(`${store ?? 'unknown'} store, opt-in ${allow ? 'given' : 'not given'}: ${fires ? 'fires' : 'removes nothing'}`, () => {
+      const gate = storeGate(store === 'unknown' ? undefined : store, allow);
+      const d = decide({ idle, store: gate, disk: disk(95), plan: plan(2), diskHighPercent: 80 });
+      assert.equal(d.fire, fires);
+      assert.equal(d.gates.store.pass, fires);
+      assert.equal(d.gates.store.imageStore, store ?? 'unknown');
+      assert.equal(d.gates.store.allowContainerdStoreRemoval, allow);
+      // Every other gate passed: the store is the only reason, and it names the way out.
+      if (fires) assert.deepEqual(d.reasons, []);
+      else {
+        assert.equal(d.reasons.length, 1);
+        assert.equal(d.reasons[0], d.gates.store.reason);
+      }
+      if (store === 'containerd' && !allow)
+        assert.match(
+          String(d.gates.store.reason),
+          /^image store containerd: removal off .*--allow-containerd-store-removal/,
+        );
+    });
+  }
 });
 
 describe('diskReadingFromStatfs', () => {

@@ -32,6 +32,8 @@ export interface World {
   images?: ImageDetail[];
   containers?: ContainerInfo[];
   services?: ServiceInfo[];
+  /** The engine's image store (default graphdriver). */
+  imageStore?: 'graphdriver' | 'containerd';
 }
 
 export function image(name: string, refs: { tags?: string[]; digests?: string[] } = {}): ImageDetail {
@@ -88,7 +90,7 @@ export function resnapshot(model: Model, world: World, now: number): Note[] {
     serverVersion: '20.10.24',
     apiVersion: '1.41',
     dockerRootDir: '/var/lib/docker',
-    imageStore: 'graphdriver' as const,
+    imageStore: world.imageStore ?? ('graphdriver' as const),
     swarm: 'active' as const,
     isManager: true,
   };

@@ -275,4 +275,18 @@ describe('model loop (scripted port, virtual time)', () => {
     assert.deepEqual(t.model()?.images.get(a.id)?.tags, []);
     assert.ok(t.port.callsOf('listImages') >= 2, 'listed again after the tag');
   });
+
+  it('an image create event (API >= 1.46) brings a built, untagged image in with one inspect, no list', async () => {
+    const t = start();
+    await t.clock.advanceTo(10);
+    const lists = t.port.callsOf('listImages');
+    const built = { ...image(7), tags: [] };
+    t.port.images.set(built.id, built);
+    t.port.emit(t.port.event('image', 'create', built.id));
+    await t.clock.advanceTo(20);
+    t.stop();
+    assert.ok(t.model()?.images.has(built.id), 'in the model before any list');
+    assert.equal(t.port.callsOf('listImages'), lists, 'no list asked for');
+    assert.equal(t.port.callsOf('inspectImage'), 1);
+  });
 });

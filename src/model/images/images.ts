@@ -16,6 +16,7 @@ export function putImage(
     old.tags = info.tags;
     old.digests = info.digests;
     old.size = info.size;
+    old.engineContainers = info.containers;
     if (old.layers.length === 0 && info.layers?.length) setLayers(model, old, info.layers, info.layerSizes);
     if (wasTagged && info.tags.length === 0) old.untaggedSince = now;
     if (!wasTagged && info.tags.length > 0) {
@@ -32,6 +33,7 @@ export function putImage(
     digests: info.digests,
     size: info.size,
     created: info.created,
+    ...(info.containers !== undefined && { engineContainers: info.containers }),
     layers: [],
     firstSeen: saved?.firstSeen ?? now,
     lastUsed: saved?.lastUsed ?? now,

@@ -44,6 +44,21 @@ export function applyImages(
   return drift;
 }
 
+/**
+ * An image an event named as new, inspected: into the model now, with the event's engine time as the
+ * bound by which it was stored (pull evidence). One the model already has (a list came first) is left
+ * as the list made it; null (gone before the inspect) changes nothing.
+ */
+export function applyCreatedImage(
+  model: Model,
+  image: ImageDetail | null,
+  engineTimeMs: number,
+  now: number,
+): void {
+  if (!image || image.layers.length === 0 || model.images.has(image.id)) return;
+  putImage(model, image, now).entry.seenByEngineAt = engineTimeMs;
+}
+
 export function applyContainers(model: Model, containers: ContainerInfo[], now: number): Drift {
   const drift = emptyDrift();
   const listed = new Set<string>();
