@@ -69,7 +69,7 @@ export function auditSection(records: Iterable<unknown>): AuditSection {
       case 'prune.decision':
         section.pruneDecisions.push({
           at: timeOf(r),
-          fired: r.fired === true || r.fire === true,
+          fired: r.fire === true, // the record says `fire` (docs/log-schema.md); `fired` is this section's word
           gates: obj(r.gates),
           reasons: strings(r.reasons),
         });

@@ -10,7 +10,7 @@ import { IMAGE_A, IMAGE_B, IMAGE_C, replayFixture } from '../model/eviction-fixt
 function savedLog(): string[] {
   const { logger, lines } = captureLogger();
   for (const note of replayFixture().notes) writeRecord(logger, note);
-  // The agent's own removal and two prune decisions, in the shapes the prune work logs.
+  // The agent's own removal and two prune decisions, in the shapes the prune work logs (`fire`, as decisionNote writes it).
   writeRecord(logger, {
     event: 'eviction',
     at: '2026-11-23T00:00:05.000Z',
@@ -27,7 +27,7 @@ function savedLog(): string[] {
   logger.info(
     {
       event: 'prune.decision',
-      fired: false,
+      fire: false,
       gates: {
         idle: { pass: false, busy: [{ reason: 'run-stack-live', stack: 'ci-run' }] },
         disk: { pass: true, usedPercent: 85.5, high: 80 },
@@ -40,7 +40,7 @@ function savedLog(): string[] {
   logger.info(
     {
       event: 'prune.decision',
-      fired: true,
+      fire: true,
       gates: { idle: { pass: true, busy: [] }, disk: { pass: true, usedPercent: 90, high: 80 } },
     },
     'prune.decision',
