@@ -9,9 +9,15 @@
 #   private-engine.sh daemon-start DIR
 #   private-engine.sh freeze DIR | thaw DIR   SIGSTOP / SIGCONT dockerd
 #   private-engine.sh stop DIR                stop everything, unmount, remove DIR (idempotent)
+#
+# LW_ENGINE_REGISTRY=HOST:PORT at start: no registry of its own; the engine uses that one (plain HTTP,
+# passed to dockerd as --insecure-registry). LW_ENGINE_OWN_ID=1 at start: the engine's ID comes from a
+# key of its own, DIR/key.json, not the host's /etc/docker/key.json that every engine here would share
+# (dockerd 20.10's `deprecated-key-path`, a daemon.json key only: DIR/daemon.json). scripts/private-cluster.sh starts its nodes both ways.
 set -uo pipefail
 
-readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2)
+# prometheus: promtool for the rules tests, and the cluster test's aggregator (deploy/prometheus/).
+readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2 prometheus)
 readonly REGISTRY_PORT=5000 # inside the engine's own network namespace, so always free
 readonly START_TIMEOUT_S=${LW_ENGINE_START_TIMEOUT:-60}
 readonly STOP_TIMEOUT_S=${LW_ENGINE_STOP_TIMEOUT:-30}
@@ -68,7 +74,7 @@ engine_answers() { docker_cli "$1" version --format '{{.Server.Version}}' >/dev/
 
 registry_answers() {
   local dir=$1
-  nsenter --net="$dir/netns" curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/" 2>/dev/null
+  nsenter --net="$dir/netns" curl -fsS -m 2 -o /dev/null "http://${LW_ENGINE_REGISTRY:-127.0.0.1:$REGISTRY_PORT}/v2/" 2>/dev/null
 }
 
 cmd_install() {
@@ -150,6 +156,15 @@ cmd_start() {
   printf '%s\n' --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
     -H "unix://$dir/docker.sock" --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
     >"$dir/dockerd.args"
+  if [[ "${LW_ENGINE_OWN_ID:-}" == 1 ]]; then
+    printf '{"deprecated-key-path": "%s"}\n' "$dir/key.json" >"$dir/daemon.json"
+    printf '%s\n' --config-file "$dir/daemon.json" >>"$dir/dockerd.args"
+  fi
+  local registry=127.0.0.1:$REGISTRY_PORT
+  if [[ -n "${LW_ENGINE_REGISTRY:-}" ]]; then
+    registry=$LW_ENGINE_REGISTRY
+    printf '%s\n' --insecure-registry "$registry" >>"$dir/dockerd.args"
+  fi
 
   cat >"$dir/registry.yml" <<EOF
 version: 0.1
@@ -165,7 +180,8 @@ storage:
 http:
   addr: 127.0.0.1:$REGISTRY_PORT
 EOF
-  spawn_detached "$dir" "$dir/registry.pid" "$dir/registry.log" docker-registry serve "$dir/registry.yml"
+  [[ -z "${LW_ENGINE_REGISTRY:-}" ]] &&
+    spawn_detached "$dir" "$dir/registry.pid" "$dir/registry.log" docker-registry serve "$dir/registry.yml"
 
   launch_dockerd "$dir"
   local why
@@ -175,7 +191,8 @@ EOF
   fi
   local deadline=$((SECONDS + START_TIMEOUT_S))
   local rpid
-  until registry_answers "$dir"; do
+  # An outside registry may be reached only once the caller has wired the network: not waited for.
+  until [[ -n "${LW_ENGINE_REGISTRY:-}" ]] || registry_answers "$dir"; do
     rpid=$(read_pid "$dir/registry.pid")
     if ((SECONDS >= deadline)) || { [[ -n "$rpid" ]] && ! alive "$rpid"; }; then
       why=$(tail -1 "$dir/registry.log" 2>/dev/null | cut -c1-300)
@@ -187,7 +204,7 @@ EOF
 
   {
     echo "DOCKER_HOST=unix://$dir/docker.sock"
-    echo "LW_TEST_REGISTRY=127.0.0.1:$REGISTRY_PORT"
+    echo "LW_TEST_REGISTRY=$registry"
     echo "LW_TEST_ENGINE_DIR=$dir"
     echo "LW_TEST_NETNS=$dir/netns"
   } >"$dir/env"

@@ -12,8 +12,8 @@ import { children, type EventSpec, type FieldSpec, loadSchema } from '../test/lo
 
 export const RECORD_TYPES_FILE = fileURLToPath(new URL('../src/records/record-types.ts', import.meta.url));
 
-/** Fields every line has that the logger adds (pino's time, name, msg), not the producer. */
-const ADDED_BY_LOGGER = new Set(['time', 'name', 'msg', 'level', 'event']);
+/** Fields every line has that the logger adds (pino's time, name, msg; the node it binds), not the producer. */
+const ADDED_BY_LOGGER = new Set(['time', 'name', 'msg', 'level', 'event', 'node']);
 
 const pascal = (event: string) =>
   event

@@ -7,6 +7,7 @@ import type { EngineInfo } from '../docker/types.js';
 import { LayerwardenError } from '../errors.js';
 import { readImageDisks, readDisk as statfsDisk } from '../host/disk.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
+import { bindNode } from '../log/logger.js';
 import { type AgentMetrics, createAgentMetrics } from '../metrics/metrics.js';
 import type { IdlePolicy } from '../model/idle.js';
 import { statusDocument } from '../model/status-doc.js';
@@ -78,9 +79,16 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
     },
     { processMetrics: opts.processMetrics ?? false },
   );
+  // The engine that answered at start names every record from here on; else the first list's does.
+  let bound = bindNode(logger, opts.engine);
   // Every record, whoever made it: the model's, the boundary runner's and the executor's alike.
   const counting: Subscription = agent.records.records$.subscribe((r) => metrics.count(r));
-  counting.add(agent.ticks$.subscribe((tick) => metrics.observeTick(tick)));
+  counting.add(
+    agent.ticks$.subscribe((tick) => {
+      bound ||= bindNode(logger, agent.model()?.engine);
+      metrics.observeTick(tick);
+    }),
+  );
   // The status's last run, from the same stream.
   const lastPrune = followLastPrune(agent.records.records$);
   counting.add(lastPrune.sub);

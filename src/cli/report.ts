@@ -3,7 +3,9 @@ import { createInterface } from 'node:readline';
 import { type Command, InvalidArgumentError } from 'commander';
 import { LayerwardenError } from '../errors.js';
 import { auditSection, renderAudit } from '../report/audit.js';
-import { readLog } from '../report/read-log.js';
+import { clusterSection } from '../report/cluster.js';
+import { nodeLabel, renderCluster } from '../report/cluster-render.js';
+import { type LogReading, type NodeReading, readLogs } from '../report/read-log.js';
 import { renderSummary } from '../report/render-summary.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
 import { action } from './shared.js';
@@ -36,9 +38,9 @@ export function reportCommand(program: Command): void {
   program
     .command('report')
     .description(
-      'pull evidence and the eviction audit, rebuilt from a saved log stream (NDJSON file, or - for stdin)',
+      'pull evidence and the eviction audit, rebuilt from saved log streams (NDJSON files, or - for stdin); several nodes: per node and for the cluster',
     )
-    .argument('<file>', 'the saved log stream, or - for stdin')
+    .argument('<files...>', 'the saved log streams (one per node, or merged), or - for stdin')
     .option(
       '--report-format <format>',
       `output format: ${REPORT_FORMATS.join(', ')} (default text)`,
@@ -50,35 +52,85 @@ export function reportCommand(program: Command): void {
     )
     .option('--json', 'same as --report-format json')
     .action(
-      action(async (file: string, opts: { reportFormat?: ReportFormat; json?: boolean }) => {
+      action(async (files: string[], opts: { reportFormat?: ReportFormat; json?: boolean }) => {
         const format: ReportFormat = opts.json ? 'json' : (opts.reportFormat ?? 'text');
-        const { input, close } = await openLog(file);
-        const name = file === '-' ? 'stdin' : file;
-        let reading: Awaited<ReturnType<typeof readLog>>;
+        const sources: Array<{ name: string; input: NodeJS.ReadableStream; close: () => Promise<void> }> = [];
         try {
-          reading = await readLog(createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY }));
+          for (const file of files)
+            sources.push({ name: file === '-' ? 'stdin' : file, ...(await openLog(file)) });
+        } catch (err) {
+          for (const s of sources) await s.close();
+          throw err;
+        }
+        const name = sources.map((s) => s.name).join(', ');
+        let read: { all: LogReading; nodes: NodeReading[] };
+        try {
+          read = await readLogs(
+            // One at a time: a readline made before its turn would drop the lines it read meanwhile.
+            sources.map((s) => ({
+              name: s.name,
+              lines: (async function* () {
+                yield* createInterface({ input: s.input, crlfDelay: Number.POSITIVE_INFINITY });
+              })(),
+            })),
+          );
         } catch (err) {
           throw new LayerwardenError('internal', `reading ${name}: ${(err as Error).message}`, {
             cause: err,
           });
         } finally {
-          await close();
+          for (const s of sources) await s.close();
         }
+        const reading = read.all;
         if (reading.lines > 0 && reading.records === 0)
           throw new LayerwardenError(
             'usage',
             `${name} is not a layerwarden log stream (no line is a log record)`,
           );
         const audit = auditSection(reading.audited);
-        process.stdout.write(
+        const style = styleFor(process.stdout);
+        const single = () =>
           format === 'json'
             ? `${JSON.stringify({ type: 'report', ...reading.summary, audit })}\n`
-            : `${renderSummary(reading.summary, format, styleFor(process.stdout))}\n${renderAudit(audit, format)}`,
-        );
+            : `${renderSummary(reading.summary, format, style)}\n${renderAudit(audit, format)}`;
+        process.stdout.write(read.nodes.length > 1 ? clusterReport(read, format, style) : single());
         if (reading.bad > 0)
           process.stderr.write(
             `layerwarden: skipped ${reading.bad} unreadable line${reading.bad === 1 ? '' : 's'} of ${name} (first: line ${reading.firstBad})\n`,
           );
       }),
     );
+}
+
+/** Several nodes: each node's summary and audit, then the cluster's (all records) and the cluster table. */
+function clusterReport(
+  read: { all: LogReading; nodes: NodeReading[] },
+  format: ReportFormat,
+  style: ReturnType<typeof styleFor>,
+): string {
+  const cluster = clusterSection(
+    read.nodes.map((n) => ({ node: n.node, totals: n.reading.summary.totals, records: n.reading.audited })),
+  );
+  const audit = auditSection(read.all.audited);
+  if (format === 'json')
+    return `${JSON.stringify({
+      type: 'report',
+      ...read.all.summary,
+      audit,
+      nodes: read.nodes.map((n) => ({
+        node: n.node,
+        ...n.reading.summary,
+        audit: auditSection(n.reading.audited),
+      })),
+      cluster,
+    })}\n`;
+  const title = (t: string) => (format === 'markdown' ? `# ${t}\n\n` : `${t}\n`);
+  const parts = read.nodes.map(
+    (n) =>
+      `${title(`Node ${nodeLabel(n.node)}`)}${renderSummary(n.reading.summary, format, style)}\n${renderAudit(auditSection(n.reading.audited), format)}`,
+  );
+  parts.push(
+    `${title(`Cluster (${read.nodes.length} nodes)`)}${renderSummary(read.all.summary, format, style)}\n${renderAudit(audit, format)}\n${renderCluster(cluster, format, style)}`,
+  );
+  return parts.join('\n');
 }

@@ -35,3 +35,18 @@ export function createLogger(target: LogTarget): { logger: Logger; reopen: () =>
   const logger = pino(OPTIONS(target.level), dest);
   return { logger, reopen: () => dest.reopen(), flush: () => dest.flushSync() };
 }
+
+const boundNode = new WeakSet<Logger>();
+
+/**
+ * From the first engine info on, every record names the engine that wrote it, `node: { name, id }`, so
+ * the logs of a cluster's nodes stay apart when merged (every node may report the same `name`: the
+ * engine id tells them apart). Binds once per logger; true once bound.
+ */
+export function bindNode(logger: Logger, engine: { name: string; id: string } | undefined): boolean {
+  if (boundNode.has(logger)) return true;
+  if (!engine?.id) return false;
+  boundNode.add(logger);
+  logger.setBindings({ node: { name: engine.name, id: engine.id } });
+  return true;
+}

@@ -1,22 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type Engine, startEngine, waitFor } from './harness.js';
-
-/** Live (non-zombie) processes whose command line mentions `dir`: dockerd, containerd, shims, registry. */
-function processesOf(dir: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (state !== 'Z' && cmdline.includes(`${dir}/`)) found.push(`${pid} ${cmdline}`);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
-}
+import { type Engine, processesOf, startEngine, waitFor } from './harness.js';
 
 describe('private engine harness', { timeout: 600_000 }, () => {
   let engine: Engine;

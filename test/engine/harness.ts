@@ -6,7 +6,7 @@
  */
 import { type ChildProcessByStdio, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -155,7 +155,7 @@ export function parsePullOutput(ref: string, output: string): PullResult {
   return { ref, digest, status: status as PullResult['status'], layers, kind, output };
 }
 
-function parseEnvFile(text: string): Record<string, string> {
+export function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const i = line.indexOf('=');
@@ -502,6 +502,21 @@ export class Engine {
     await this.dockerOk([kind, 'rm', name]);
     return name;
   }
+}
+
+/** Live (non-zombie) processes whose command line mentions `dir`: dockerd, containerd, shims, registry. */
+export function processesOf(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (state !== 'Z' && cmdline.includes(`${dir}/`)) found.push(`${pid} ${cmdline}`);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
 }
 
 /** Stops every engine this process started and has not stopped. */
