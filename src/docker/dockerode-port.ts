@@ -99,32 +99,44 @@ export function createDockerodePort(dockerHost: string): DockerPort {
       );
     });
   let negotiated: Promise<Negotiated> | undefined;
+  /** Negotiations the events connection that asked gave up (aborted), which the engine never refused. */
+  const abandoned = new WeakSet<Promise<Negotiated>>();
   /** Asks `/version` again and chooses from its answer; a failed negotiation is not kept. */
   const renegotiate = (abortSignal?: AbortSignal): Promise<Negotiated> => {
     const attempt = dial({ path: '/version', ...(abortSignal && { abortSignal }) }).then((raw) =>
       negotiate(decodeVersions(raw)),
     );
+    abortSignal?.addEventListener('abort', () => abandoned.add(attempt), { once: true });
     negotiated = attempt;
     attempt.catch(() => {
       if (negotiated === attempt) negotiated = undefined;
     });
     return attempt;
   };
-  /** A versioned call, and the version it was answered at (decoders read shapes by it). */
-  const callAt = async <T = unknown>(o: DialOptions): Promise<{ data: T; spoken: string }> => {
-    const n = await (negotiated ?? renegotiate());
-    const at = async (spoken: string) => ({
-      data: await dial<T>({ ...o, path: `/v${spoken}${o.path}` }),
-      spoken,
+  /**
+   * A versioned call, and the negotiation it was answered under (decoders read shapes by its version;
+   * `info` reports its range). Not `negotiated` read afterwards: an events connection may be
+   * renegotiating by then, with another engine or none.
+   */
+  const callAt = async <T = unknown>(o: DialOptions): Promise<{ data: T; n: Negotiated }> => {
+    // A call that waited for an events connection's negotiation which that connection then gave up
+    // negotiates itself, rather than failing with the other's abort.
+    const shared = negotiated;
+    const first = await (shared ?? renegotiate()).catch((err: unknown) => {
+      if (shared && abandoned.has(shared)) return renegotiate();
+      throw err;
+    });
+    const at = async (n: Negotiated) => ({
+      data: await dial<T>({ ...o, path: `/v${n.spoken}${o.path}` }),
+      n,
     });
     try {
-      return await at(n.spoken);
+      return await at(first);
     } catch (err) {
       if (!isVersionRefusal(statusOf(err), reasonOf(err))) throw err;
       // Another call may have renegotiated meanwhile; else this one does.
       const current = await negotiated?.catch(() => undefined);
-      const next = current && current.spoken !== n.spoken ? current : await renegotiate();
-      return at(next.spoken);
+      return at(current && current.spoken !== first.spoken ? current : await renegotiate());
     }
   };
   const call = async <T = unknown>(o: DialOptions): Promise<T> => (await callAt<T>(o)).data;
@@ -208,15 +220,13 @@ export function createDockerodePort(dockerHost: string): DockerPort {
       await dial({ path: '/_ping', abortSignal: AbortSignal.timeout(timeoutMs) });
     },
     info: async () => {
-      const { data, spoken } = await callAt({ path: '/info' });
-      // The negotiation the answer came under (a refusal may have renegotiated during the call).
-      const n = await (negotiated ?? renegotiate());
+      const { data, n } = await callAt({ path: '/info' });
       const { min, max } = n.engine;
-      return decodeInfo(data, spoken, { ...(min && { min }), max });
+      return decodeInfo(data, n.spoken, { ...(min && { min }), max });
     },
     listImages: async () => {
-      const { data, spoken } = await callAt<unknown[]>({ path: '/images/json' });
-      return data.map((r) => decodeImageSummary(r, spoken));
+      const { data, n } = await callAt<unknown[]>({ path: '/images/json' });
+      return data.map((r) => decodeImageSummary(r, n.spoken));
     },
     inspectImage: (idOrRef) =>
       orNull(

@@ -11,6 +11,10 @@ import { AGENT_API, compareApi, isVersionRefusal, negotiate } from '../../src/do
 import { EXIT, exitCodeFor, LayerwardenError } from '../../src/errors.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+const waitUntil = async (ok: () => boolean) => {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(ok(), 'waited 2 s');
+};
 const TOO_OLD =
   'client version 1.41 is too old. Minimum supported API version is 1.44, please upgrade your client to a newer version';
 
@@ -80,9 +84,18 @@ class VersionGate {
       this.server.close(() => resolve());
     });
 
+  /** Holds the answer to a path (without version) until the promise it returns settles. */
+  hold: ((at: string) => Promise<void> | undefined) | undefined;
+
   private answer(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = req.url ?? '/';
     this.asked.push(url);
+    const held = this.hold?.(/^(?:\/v\d+\.\d+)?(\/[^?]*)/.exec(url)?.[1] ?? url);
+    if (held) void held.then(() => this.reply(url, res));
+    else this.reply(url, res);
+  }
+
+  private reply(url: string, res: http.ServerResponse) {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json', 'Api-Version': this.range.max });
       res.end(`${JSON.stringify(body)}\n`);
@@ -160,6 +173,53 @@ describe('the port negotiates per connection and again when refused', () => {
     const images = await port.listImages();
     assert.equal(images.length, 1);
     assert.deepEqual(gate.asked, ['/v1.41/images/json', '/version', '/v1.52/images/json']);
+  });
+
+  it('a call answered while an events connection renegotiates reports the range it was answered under, and does not wait for or fail with that renegotiation', async () => {
+    gate.range = { min: '1.44', max: '1.52', release: '29.1.3' };
+    const port = createDockerodePort(`unix://${gate.socket}`);
+    await port.info();
+    let releaseInfo = () => {};
+    const infoHeld = new Promise<void>((resolve) => {
+      releaseInfo = resolve;
+    });
+    // The engine goes away under the events connection's /version (it never answers); /info waits.
+    gate.hold = (at) =>
+      at === '/info' ? infoHeld : at === '/version' ? new Promise<void>(() => {}) : undefined;
+    gate.asked.length = 0;
+    const info = port.info();
+    await waitUntil(() => gate.asked.includes('/v1.52/info'));
+    const events = port.events({}).subscribe({ error: () => {} });
+    await waitUntil(() => gate.asked.includes('/version'));
+    releaseInfo();
+    const answered = await Promise.race([
+      info,
+      new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 500)),
+    ]);
+    events.unsubscribe(); // the events connection gives up: its /version is aborted
+    gate.hold = undefined;
+    if (answered === 'waiting') assert.fail('info() answered without waiting for the events renegotiation');
+    assert.equal(answered.apiVersion, '1.52');
+    assert.deepEqual(answered.apiRange, { min: '1.44', max: '1.52' });
+  });
+
+  it('a call waiting for an events connection negotiation that the connection gives up negotiates itself and succeeds', async () => {
+    gate.range = { min: '1.44', max: '1.52', release: '29.1.3' };
+    const port = createDockerodePort(`unix://${gate.socket}`);
+    await port.info();
+    let versions = 0;
+    // The events connection's /version is never answered; the next one is.
+    gate.hold = (at) => (at === '/version' && versions++ === 0 ? new Promise<void>(() => {}) : undefined);
+    gate.asked.length = 0;
+    const events = port.events({}).subscribe({ error: () => {} });
+    await waitUntil(() => gate.asked.includes('/version'));
+    const images = port.listImages();
+    await new Promise((r) => setTimeout(r, 50));
+    events.unsubscribe(); // its watchdog gave up on it: the /version it asked is aborted
+    const listed = await images;
+    gate.hold = undefined;
+    assert.equal(listed.length, 1);
+    assert.deepEqual(gate.asked, ['/version', '/version', '/v1.52/images/json']);
   });
 
   it('every events connection negotiates first (a reconnect meets the engine that came back)', async () => {

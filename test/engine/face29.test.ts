@@ -123,6 +123,20 @@ describe('Docker 29 face (issue 11)', { timeout: 600_000 }, () => {
     assert.match(real.body, /"status":/);
   });
 
+  it('the docker CLI itself through the face: run -d (it waits for the headers of wait), ps, rm, tag, rmi', async () => {
+    await engine.baseImage();
+    const via = { host: face.dockerHost, timeoutMs: 30_000 };
+    // CLI 28 sends `POST /containers/{id}/wait?condition=next-exit` and starts the container only once
+    // its headers came back: an engine sends them at once, the body when the container exits.
+    const id = await engine.dockerOk(['run', '-d', '--network', 'none', 'lw-base:latest'], via);
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal(await engine.dockerOk(['inspect', '--format', '{{.State.Running}}', id]), 'true');
+    assert.match(await engine.dockerOk(['ps', '-q', '--no-trunc'], via), new RegExp(id));
+    await engine.dockerOk(['rm', '-f', id], via);
+    await engine.dockerOk(['tag', 'lw-base:latest', 'lw/face-cli:1'], via);
+    await engine.dockerOk(['rmi', 'lw/face-cli:1'], via);
+  });
+
   it('a burst of events through the face: the model equals the engine', async () => {
     const t = await agent(face.dockerHost, 'burst');
     const base = await engine.baseImage();

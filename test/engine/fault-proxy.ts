@@ -119,6 +119,9 @@ export class FaultProxy {
         const json = /json/.test(String(upRes.headers['content-type'] ?? ''));
         if (!rewrite || !json || upRes.statusCode !== 200) {
           res.writeHead(upRes.statusCode ?? 502, { ...headersOf(upRes), ...face?.headers });
+          // At once, as the engine does: `POST /containers/{id}/wait` sends its headers long before its
+          // body, and the CLI (`docker run`) waits for them before it starts the container.
+          res.flushHeaders();
           upRes.pipe(res);
           return;
         }

@@ -39,6 +39,8 @@ export interface DockerOptions {
   env?: Record<string, string>;
   cwd?: string;
   timeoutMs?: number;
+  /** Another address for the CLI (a proxy's `dockerHost`, e.g. the Docker 29 face); default the engine's. */
+  host?: string;
 }
 export interface LayerSpec {
   /** Path inside the image (relative, e.g. `app/a.bin`). */
@@ -219,7 +221,7 @@ export class Engine {
   }
 
   docker(args: string[], opts: DockerOptions = {}): Promise<CommandResult> {
-    return run('docker', ['-H', this.dockerHost, ...args], {
+    return run('docker', ['-H', opts.host ?? this.dockerHost, ...args], {
       ...opts,
       env: this.childEnv(opts.env) as Record<string, string>,
     });
