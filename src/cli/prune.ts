@@ -1,7 +1,11 @@
+import { shortId } from '../docker/short-id.js';
 import type { Command } from 'commander';
 import { type PruneNowResult, pruneNow } from '../agent/prune-now.js';
 import { LayerwardenError } from '../errors.js';
-import { bytesText } from './plan.js';
+import { logRecords } from '../records/log-records.js';
+import { createRecordStream } from '../records/record-stream.js';
+import { gatesFields } from '../prune/evaluate.js';
+import { formatBytes } from '../report/style.js';
 import { pruneSettings } from './prune-config.js';
 import { connect } from './engine.js';
 import { openLog } from './log-target.js';
@@ -35,11 +39,13 @@ export function pruneCommand(program: Command): void {
       const { port } = await connect(config, origins);
       // The log stream (prune.decision, prune.removed, …) is the audit trail: stderr unless --log-file.
       const { logger, flush } = openLog(config, config.logFile ?? 'stderr', origins.logFile);
+      const records = createRecordStream();
+      logRecords(records.records$, logger);
       let release = async () => {};
       try {
         const opened = await openState(config, `prune --now${dryRun ? ' --dry-run' : ''}`, {
           owner: dryRun ? 'if-free' : 'always',
-          logger,
+          records,
           now: Date.now(),
           origin: origins.stateFile,
         });
@@ -49,6 +55,7 @@ export function pruneCommand(program: Command): void {
           settings: pruneSettings(config),
           port,
           logger,
+          records,
           state: opened.state,
           readOnly: opened.readOnly,
           policy: idlePolicy(config),
@@ -77,7 +84,7 @@ export function pruneDocument({ evaluation, result }: PruneNowResult, dryRun: bo
     at: plan.at,
     fired: decision.fire,
     dryRun,
-    gates: decision.gates,
+    gates: gatesFields(decision.gates),
     reasons: decision.reasons,
     disk: evaluation.disk,
     disks: evaluation.disks,
@@ -102,17 +109,16 @@ function renderPrune(doc: PruneDocument): string {
     for (const r of doc.reasons) lines.push(`  - ${r}`);
     return `${lines.join('\n')}\n`;
   }
-  const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
   lines.push(
     doc.dryRun
       ? `dry run: ${doc.wouldRemove?.length ?? 0} item(s) would be removed`
-      : `pruned: ${doc.removed.length} removed, ${bytesText(doc.reclaimedBytes)} reclaimed (${doc.outcome})`,
+      : `pruned: ${doc.removed.length} removed, ${formatBytes(doc.reclaimedBytes)} reclaimed (${doc.outcome})`,
   );
   for (const r of doc.dryRun ? (doc.wouldRemove ?? []) : doc.removed)
     lines.push(
-      `  ${r.kind} ${short(r.id)}  ${bytesText(r.bytes)}${r.refs.length ? `  ${r.refs.join(', ')}` : ''}`,
+      `  ${r.kind} ${shortId(r.id)}  ${formatBytes(r.bytes)}${r.refs.length ? `  ${r.refs.join(', ')}` : ''}`,
     );
-  for (const s of doc.skipped) lines.push(`  skipped ${s.kind} ${short(s.id)}: ${s.reason}`);
+  for (const s of doc.skipped) lines.push(`  skipped ${s.kind} ${shortId(s.id)}: ${s.reason}`);
   if (doc.alreadyGone.length) lines.push(`  already gone: ${doc.alreadyGone.length}`);
   if (doc.aborted)
     lines.push(

@@ -4,7 +4,8 @@ import { startAgent } from '../agent/agent.js';
 import { startBoundaryRunner } from '../agent/boundary-runner.js';
 import { engineAtStart, serveAgent } from '../agent/serve.js';
 import { parseDuration } from '../config/duration.js';
-import { logNote } from '../log/logger.js';
+import { logRecords } from '../records/log-records.js';
+import { createRecordStream } from '../records/record-stream.js';
 import { startLiveReport } from '../report/live-report.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
 import { enginePort, withAddress } from './engine.js';
@@ -51,13 +52,16 @@ export function watchCommand(program: Command): void {
       const schedule = scheduleOf(config);
       const port = enginePort(config, origins, false);
       const { logger, reopen, flush } = openLog(config, config.logFile, origins.logFile);
+      // One stream of records for the whole run; the logger is its first subscriber.
+      const records = createRecordStream();
+      logRecords(records.records$, logger);
       const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
       const { state, readOnly, release } = await openState(
         config,
         `watch${prune === 'on' ? '' : ` (${prune})`}`,
         {
           owner: prune === 'off' ? 'never' : 'always',
-          logger,
+          records,
           now: Date.now(),
           origin: origins.stateFile,
         },
@@ -74,10 +78,10 @@ export function watchCommand(program: Command): void {
         throw withAddress(err, config, origins);
       });
       const policy = idlePolicy(config);
-      const agent = startAgent({ config, port, logger, state, policy, readOnly });
+      const agent = startAgent({ config, port, logger, records, state, policy, readOnly });
       const report =
         reportFormat &&
-        startLiveReport(agent.ticks$, {
+        startLiveReport(records.records$, {
           format: reportFormat,
           style: styleFor(process.stdout),
           write: (s) => process.stdout.write(s),
@@ -89,7 +93,6 @@ export function watchCommand(program: Command): void {
         policy,
         settings: pruneSettings(config),
         mode: prune,
-        log: (note) => logNote(logger, note),
       });
       // The prune first: one under way stops before its next removal, then the agent saves its state.
       const stopAll = () =>
@@ -114,7 +117,7 @@ export function watchCommand(program: Command): void {
       if (config.logFile && config.logFile !== 'stderr') process.stderr.write(`${served.startLine}\n`);
 
       await runUntilStopped({
-        logger,
+        records,
         flush,
         reopen,
         ...(typeof opts.for === 'number' && { forMs: opts.for }),

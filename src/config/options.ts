@@ -10,9 +10,15 @@ import {
   type TlsMode,
 } from '../docker/docker-host.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { DEFAULT_QUIET_PERIOD_MS } from '../model/idle.js';
+import { DEFAULT_PULL_BUDGET } from '../model/images/pull-budget.js';
 import { DEFAULT_CONTAINERD_ROOT } from '../prune/filesystems.js';
-import { CONTAINERD_STORE_OPT_IN } from '../prune/gates.js';
-import { parseSchedule } from '../prune/schedule.js';
+import { CONTAINERD_STORE_OPT_IN, DEFAULT_DISK_HIGH_PERCENT } from '../prune/gates.js';
+import { DEFAULT_MIN_AGE_MS } from '../prune/plan.js';
+import { DEFAULT_CRON, DEFAULT_WINDOW_MS, parseSchedule } from '../prune/schedule.js';
+import { DEFAULT_BACKOFF } from '../streams/backoff.js';
+import { DEFAULT_SILENCE_MS } from '../streams/engine-events.js';
+import { DEFAULT_RESYNC_MS } from '../streams/model-loop.js';
 import { parseDuration } from './duration.js';
 
 /** The effective configuration every command works from, validated before any work starts. */
@@ -245,7 +251,7 @@ export const OPTION_SPECS = [
     help: 'prune only at or above this disk usage (default 80)',
     parse: percent,
     expects: 'a percentage above 0, at most 100',
-    fallback: () => 80,
+    fallback: () => DEFAULT_DISK_HIGH_PERCENT,
   }),
   spec({
     key: 'diskLowPercent',
@@ -292,7 +298,7 @@ export const OPTION_SPECS = [
     help: 'untouched at least this long to be pruned (default 24h)',
     parse: positiveDuration,
     expects: 'a duration like 24h',
-    fallback: () => 86_400_000,
+    fallback: () => DEFAULT_MIN_AGE_MS,
   }),
   spec({
     key: 'schedule',
@@ -301,7 +307,7 @@ export const OPTION_SPECS = [
     help: 'daily boundary (default "0 0 * * *", midnight)',
     parse: cron,
     expects: 'a cron expression of five or six fields (e.g. "0 0 * * *") that fires',
-    fallback: () => '0 0 * * *',
+    fallback: () => DEFAULT_CRON,
   }),
   spec({
     key: 'tz',
@@ -319,7 +325,7 @@ export const OPTION_SPECS = [
     env: 'LAYERWARDEN_WINDOW',
     help: 'how long after a boundary the first idle moment may prune (default 6h, 1s to 24h)',
     ...bounded(1_000, 86_400_000),
-    fallback: () => 6 * 3_600_000,
+    fallback: () => DEFAULT_WINDOW_MS,
   }),
   spec({
     key: 'quietPeriodMs',
@@ -328,7 +334,7 @@ export const OPTION_SPECS = [
     help: 'busy this long after a pull or container start (default 5m)',
     parse: (t) => parseDuration(t),
     expects: 'a duration like 5m',
-    fallback: () => 300_000,
+    fallback: () => DEFAULT_QUIET_PERIOD_MS,
   }),
   spec({
     key: 'runStack',
@@ -382,7 +388,7 @@ export const OPTION_SPECS = [
     env: 'LAYERWARDEN_RESYNC',
     help: 'periodic full re-list and diff (default 5m, 1s to 24h)',
     ...bounded(1_000, 86_400_000),
-    fallback: () => 300_000,
+    fallback: () => DEFAULT_RESYNC_MS,
     only: 'watch',
   }),
   spec({
@@ -391,16 +397,16 @@ export const OPTION_SPECS = [
     env: 'LAYERWARDEN_WATCHDOG',
     help: 'ping the engine after this long without a byte on the events stream (default 30s, 1s to 10m)',
     ...bounded(1_000, 600_000),
-    fallback: () => 30_000,
+    fallback: () => DEFAULT_SILENCE_MS,
     only: 'watch',
   }),
   spec({
     key: 'reconnectMaxMs',
     flag: '--reconnect-max <duration>',
     env: 'LAYERWARDEN_RECONNECT_MAX',
-    help: 'longest wait between reconnect attempts, and the retry interval on EACCES (default 30s, 100ms to 1h)',
-    ...bounded(100, 3_600_000),
-    fallback: () => 30_000,
+    help: 'longest wait between reconnect attempts, and the retry interval on EACCES (default 30s, 10ms to 1h)',
+    ...bounded(10, 3_600_000),
+    fallback: () => DEFAULT_BACKOFF.maxMs,
     only: 'watch',
   }),
   spec({
@@ -410,7 +416,7 @@ export const OPTION_SPECS = [
     help: 'pulls per registry per 6h before a warning (default 200)',
     parse: (t) => (/^\d+$/.test(t) && Number(t) > 0 ? Number(t) : undefined),
     expects: 'a positive whole number',
-    fallback: () => 200,
+    fallback: () => DEFAULT_PULL_BUDGET.limit,
     only: 'watch',
   }),
 ] as const;
