@@ -6,8 +6,9 @@
 #
 # docs/deploy.md covers systemd, this image and the Swarm global service (deploy/stack.yml).
 
-# The Node runtime (20 or later). Any image with `node` on the PATH will do, e.g. a mirror's copy.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The Node runtime: 20, 22 or 24 (the default is 22, a maintained LTS). Any image with `node` on the
+# PATH will do, e.g. a mirror's copy.
+ARG NODE_IMAGE=node:22-bookworm-slim
 # Where the compiled agent and its production node_modules come from: the `build` stage below (needs
 # the npm registry), or an image that already holds them under /app (a host without registry access;
 # test/engine/image.test.ts builds this file that way, offline, on a private engine).

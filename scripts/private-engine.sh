@@ -16,8 +16,9 @@
 # (dockerd 20.10's `deprecated-key-path`, a daemon.json key only: DIR/daemon.json). scripts/private-cluster.sh starts its nodes both ways.
 set -uo pipefail
 
-# prometheus: promtool for the rules tests, and the cluster test's aggregator (deploy/prometheus/).
-readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2 prometheus)
+# openssl: test/engine/endpoints.test.ts makes its certificates. prometheus: promtool for the rules
+# tests, and the cluster test's aggregator (deploy/prometheus/).
+readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2 prometheus openssl)
 readonly REGISTRY_PORT=5000 # inside the engine's own network namespace, so always free
 readonly START_TIMEOUT_S=${LW_ENGINE_START_TIMEOUT:-60}
 readonly STOP_TIMEOUT_S=${LW_ENGINE_STOP_TIMEOUT:-30}

@@ -6,6 +6,7 @@ import { pruneCommand } from './prune.js';
 import { reportCommand } from './report.js';
 import { reportFailure } from './shared.js';
 import { statusCommand } from './status.js';
+import { packageVersion } from './version.js';
 import { watchCommand } from './watch.js';
 
 /** The program, built fresh (tests run it in-process). */
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .description(
       'Keeps the Docker image cache of CI and build hosts warm: a live model, pull evidence, a gated and audited prune.',
     )
-    .version('0.1.0')
+    .version(packageVersion())
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({

@@ -6,7 +6,9 @@ import { decidingReading } from '../prune/filesystems.js';
 import type { DiskReading, ImageDiskReading } from '../prune/gates.js';
 import { type AgentState, clocksOf, loadState } from '../state/state-file.js';
 import { oneShotModel } from '../streams/one-shot.js';
-import { connect, idlePolicy } from './shared.js';
+import { connect, type EngineOrigins } from './engine.js';
+import { idlePolicy } from './shared.js';
+import { stateFileError } from './state-owner.js';
 
 export interface OneShotView {
   model: Model;
@@ -26,10 +28,15 @@ export interface OneShotView {
  * without touching the file, a model built once (the engine's replay for the quiet period, then a list),
  * and every filesystem that holds images.
  */
-export async function oneShotView(config: Config): Promise<OneShotView> {
-  const { port, info } = await connect(config);
+export async function oneShotView(
+  config: Config,
+  origins: EngineOrigins & { stateFile: string },
+): Promise<OneShotView> {
+  const { port, info } = await connect(config, origins);
   const now = Date.now();
-  const { state } = await loadState(config.stateFile, now, { readOnly: true });
+  const { state } = await loadState(config.stateFile, now, { readOnly: true }).catch((err: unknown) => {
+    throw stateFileError(config.stateFile, origins.stateFile)(err, 'cannot read it');
+  });
   const policy = idlePolicy(config);
   const { model } = await oneShotModel({
     port,

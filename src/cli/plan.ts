@@ -6,19 +6,22 @@ import type { DiskReading } from '../prune/gates.js';
 import { nextBoundary } from '../prune/schedule.js';
 import { oneShotView } from './one-shot-view.js';
 import { pruneSettings, scheduleOf } from './prune-config.js';
-import { action, configFrom, withSharedOptions } from './shared.js';
+import { action, configFrom, withSharedOptions, withUnitOption } from './shared.js';
 
 export function planCommand(program: Command): void {
-  withSharedOptions(
-    program
-      .command('plan')
-      .description('what a prune would remove now, and why each other item is kept')
-      .option('--json', 'print the plan as JSON'),
+  withUnitOption(
+    withSharedOptions(
+      program
+        .command('plan')
+        .description('what a prune would remove now, and why each other item is kept')
+        .option('--json', 'print the plan as JSON'),
+      'one-shot',
+    ),
   ).action(
     action(async (opts: Record<string, unknown>) => {
-      const { config } = configFrom(opts);
+      const { config, origins } = configFrom(opts);
       const schedule = scheduleOf(config);
-      const { model, idle, disks, now } = await oneShotView(config);
+      const { model, idle, disks, now } = await oneShotView(config, origins);
       const e = evaluate({
         model,
         idle,

@@ -2,23 +2,27 @@ import { shortId } from '../docker/short-id.js';
 import type { Command } from 'commander';
 import { type PruneNowResult, pruneNow } from '../agent/prune-now.js';
 import { LayerwardenError } from '../errors.js';
-import { createLogger } from '../log/logger.js';
 import { logRecords } from '../records/log-records.js';
 import { createRecordStream } from '../records/record-stream.js';
 import { gatesFields } from '../prune/evaluate.js';
 import { formatBytes } from '../report/style.js';
 import { pruneSettings } from './prune-config.js';
-import { action, configFrom, connect, idlePolicy, withSharedOptions } from './shared.js';
-import { openState } from './state-owner.js';
+import { connect } from './engine.js';
+import { openLog } from './log-target.js';
+import { action, configFrom, idlePolicy, withSharedOptions, withUnitOption } from './shared.js';
+import { openState, refuseIfHeld } from './state-owner.js';
 
 export function pruneCommand(program: Command): void {
-  withSharedOptions(
-    program
-      .command('prune')
-      .description('one evaluation now: every gate but the boundary (the schedule runs in `watch`)')
-      .option('--now', 'evaluate now (required)')
-      .option('--dry-run', 'decide and log what would go, remove nothing')
-      .option('--json', 'print the outcome as JSON'),
+  withUnitOption(
+    withSharedOptions(
+      program
+        .command('prune')
+        .description('one evaluation now: every gate but the boundary (the schedule runs in `watch`)')
+        .option('--now', 'evaluate now (required)')
+        .option('--dry-run', 'decide and log what would go, remove nothing')
+        .option('--json', 'print the outcome as JSON'),
+      'one-shot',
+    ),
   ).action(
     action(async (opts: Record<string, unknown>) => {
       if (opts.now !== true)
@@ -26,22 +30,26 @@ export function pruneCommand(program: Command): void {
           'usage',
           'prune needs --now (the daily schedule runs in `layerwarden watch`)',
         );
-      const { config } = configFrom(opts);
+      // Every option, the engine and the log file before anything is created: no state directory,
+      // lock or log from a run that was never going to work.
+      const { config, origins } = configFrom(opts);
+      const dryRun = opts.dryRun === true;
+      // With an agent running, that is what the operator needs to hear first (a dry run reads beside it).
+      if (!dryRun) await refuseIfHeld(config);
+      const { port } = await connect(config, origins);
       // The log stream (prune.decision, prune.removed, …) is the audit trail: stderr unless --log-file.
-      const { logger, flush } = createLogger({ level: config.logLevel, file: config.logFile ?? 'stderr' });
+      const { logger, flush } = openLog(config, config.logFile ?? 'stderr', origins.logFile);
       const records = createRecordStream();
       logRecords(records.records$, logger);
-      const dryRun = opts.dryRun === true;
       let release = async () => {};
       try {
-        // The state file first: with an agent running, that is what the operator needs to hear.
         const opened = await openState(config, `prune --now${dryRun ? ' --dry-run' : ''}`, {
           owner: dryRun ? 'if-free' : 'always',
           records,
           now: Date.now(),
+          origin: origins.stateFile,
         });
         release = opened.release;
-        const { port } = await connect(config);
         const outcome = await pruneNow({
           config,
           settings: pruneSettings(config),

@@ -1,10 +1,10 @@
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { type Command, InvalidArgumentError } from 'commander';
 import { LayerwardenError } from '../errors.js';
 import { auditSection, renderAudit } from '../report/audit.js';
 import { clusterSection } from '../report/cluster.js';
 import { nodeLabel, renderCluster } from '../report/cluster-render.js';
+import { boundedLines } from '../report/read-lines.js';
 import { type LogReading, type NodeReading, readLogs } from '../report/read-log.js';
 import { renderSummary } from '../report/render-summary.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
@@ -19,7 +19,7 @@ async function openLog(file: string): Promise<{ input: NodeJS.ReadableStream; cl
       await handle.close();
       throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     }
-    return { input: handle.createReadStream({ encoding: 'utf8' }), close: () => handle.close() };
+    return { input: handle.createReadStream(), close: () => handle.close() };
   } catch (err) {
     const code = (err as { code?: string }).code;
     const why =
@@ -53,6 +53,11 @@ export function reportCommand(program: Command): void {
     .option('--json', 'same as --report-format json')
     .action(
       action(async (files: string[], opts: { reportFormat?: ReportFormat; json?: boolean }) => {
+        if (opts.json && opts.reportFormat && opts.reportFormat !== 'json')
+          throw new LayerwardenError(
+            'usage',
+            `--json and --report-format ${opts.reportFormat} ask for two formats: give one`,
+          );
         const format: ReportFormat = opts.json ? 'json' : (opts.reportFormat ?? 'text');
         const sources: Array<{ name: string; input: NodeJS.ReadableStream; close: () => Promise<void> }> = [];
         try {
@@ -66,15 +71,14 @@ export function reportCommand(program: Command): void {
         let read: { all: LogReading; nodes: NodeReading[] };
         try {
           read = await readLogs(
-            // One at a time: a readline made before its turn would drop the lines it read meanwhile.
+            // One at a time (a generator reads nothing before its turn), each line bounded in memory.
             sources.map((s) => ({
               name: s.name,
-              lines: (async function* () {
-                yield* createInterface({ input: s.input, crlfDelay: Number.POSITIVE_INFINITY });
-              })(),
+              lines: boundedLines(s.input as AsyncIterable<Uint8Array>, s.name),
             })),
           );
         } catch (err) {
+          if (err instanceof LayerwardenError) throw err;
           throw new LayerwardenError('internal', `reading ${name}: ${(err as Error).message}`, {
             cause: err,
           });
@@ -82,10 +86,10 @@ export function reportCommand(program: Command): void {
           for (const s of sources) await s.close();
         }
         const reading = read.all;
-        if (reading.lines > 0 && reading.records === 0)
+        if (reading.records === 0)
           throw new LayerwardenError(
             'usage',
-            `${name} is not a layerwarden log stream (no line is a log record)`,
+            `${name} is not a layerwarden log stream (${reading.lines === 0 ? 'it is empty' : 'no line is a log record'})`,
           );
         const audit = auditSection(reading.audited);
         const style = styleFor(process.stdout);

@@ -2,7 +2,7 @@ import type { Config } from '../config/options.js';
 import type { RecordStream } from '../records/record-stream.js';
 import { LayerwardenError } from '../errors.js';
 import { type AgentState, loadState } from '../state/state-file.js';
-import { holderText, lockState } from '../state/state-lock.js';
+import { holderText, type LockHolder, lockHolder, lockState } from '../state/state-lock.js';
 
 export interface OpenedState {
   state: AgentState;
@@ -24,25 +24,24 @@ export interface OpenedState {
 export async function openState(
   config: Config,
   command: string,
-  opts: { owner: 'always' | 'if-free' | 'never'; records: Pick<RecordStream, 'emit'>; now: number },
+  opts: {
+    owner: 'always' | 'if-free' | 'never';
+    records: Pick<RecordStream, 'emit'>;
+    now: number;
+    origin?: string;
+  },
 ): Promise<OpenedState> {
   const { now } = opts;
   const { emit } = opts.records;
+  const unusable = stateFileError(config.stateFile, opts.origin ?? '--state-file');
   let release = async () => {};
   let readOnly = opts.owner === 'never';
   if (!readOnly) {
     const lock = await lockState(config.stateFile, command, now).catch((err: unknown) => {
-      const why = err instanceof Error ? err.message : String(err);
-      throw new LayerwardenError('state-file', `cannot lock state file ${config.stateFile}: ${why}`, {
-        cause: err,
-      });
+      throw unusable(err, 'cannot lock it');
     });
     if (lock.kind === 'held') {
-      if (opts.owner === 'always')
-        throw new LayerwardenError(
-          'state-file',
-          `${holderText(config.stateFile, lock.holder)}: one pruning agent per state file (--no-prune observes beside it)`,
-        );
+      if (opts.owner === 'always') throw heldError(config.stateFile, lock.holder);
       readOnly = true;
     } else {
       release = lock.release;
@@ -58,10 +57,50 @@ export async function openState(
   }
   const loaded = await loadState(config.stateFile, now, { readOnly }).catch(async (err: unknown) => {
     await release();
-    throw err;
+    throw unusable(err, 'cannot read it');
   });
   if (loaded.movedTo)
     emit({ event: 'state.moved', level: 'warn', reason: loaded.warning, to: loaded.movedTo });
   else if (loaded.warning) emit({ event: 'state.ignored', level: 'warn', reason: loaded.warning });
   return { state: loaded.state, readOnly, release };
+}
+
+/**
+ * Before any side effect of an owner: if another live process holds the state file, say so now, the
+ * one thing the operator needs to hear with an agent running, without creating a directory or a lock.
+ */
+export async function refuseIfHeld(config: Config): Promise<void> {
+  const holder = await lockHolder(config.stateFile);
+  if (holder) throw heldError(config.stateFile, holder);
+}
+
+const heldError = (stateFile: string, holder: LockHolder) =>
+  new LayerwardenError(
+    'state-file',
+    `${holderText(stateFile, holder)}: one pruning agent per state file (--no-prune observes beside it)`,
+  );
+
+const ERRNO_TEXT: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a parent is not a directory',
+  ENOENT: 'no such directory',
+};
+
+/**
+ * A state path the host does not let us use (a directory, no permission, read-only under
+ * ProtectSystem=strict) is the operator's to fix: one line naming the option it came from, exit 2.
+ */
+export function stateFileError(path: string, origin: string) {
+  return (err: unknown, what: string): unknown => {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !(code in ERRNO_TEXT)) return err;
+    return new LayerwardenError(
+      'config',
+      `${origin}: state file ${path}: ${what} (${ERRNO_TEXT[code]}); choose a path the agent's user can write`,
+      { cause: err },
+    );
+  };
 }

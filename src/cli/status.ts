@@ -5,19 +5,22 @@ import { planPrune } from '../prune/plan.js';
 import { nextBoundary } from '../prune/schedule.js';
 import { oneShotView } from './one-shot-view.js';
 import { scheduleOf } from './prune-config.js';
-import { action, configFrom, withSharedOptions } from './shared.js';
+import { action, configFrom, withSharedOptions, withUnitOption } from './shared.js';
 
 export function statusCommand(program: Command): void {
-  withSharedOptions(
-    program
-      .command('status')
-      .description('one-shot: idle or busy (with reasons), disk, counts')
-      .option('--json', 'print the status document as JSON'),
+  withUnitOption(
+    withSharedOptions(
+      program
+        .command('status')
+        .description('one-shot: idle or busy (with reasons), disk, counts')
+        .option('--json', 'print the status document as JSON'),
+      'one-shot',
+    ),
   ).action(
     action(async (opts: Record<string, unknown>) => {
-      const { config } = configFrom(opts);
+      const { config, origins } = configFrom(opts);
       const schedule = scheduleOf(config);
-      const { model, policy, idle, disk, disks, state, now } = await oneShotView(config);
+      const { model, policy, idle, disk, disks, state, now } = await oneShotView(config, origins);
       const removal = storeGate(model.engine?.imageStore, config.allowContainerdStoreRemoval);
       const doc: StatusWithPrune = {
         ...statusDocument(model, policy, idle, now, { disk, disks, removal }),

@@ -4,13 +4,13 @@ import { startAgent } from '../agent/agent.js';
 import { startBoundaryRunner } from '../agent/boundary-runner.js';
 import { engineAtStart, serveAgent } from '../agent/serve.js';
 import { parseDuration } from '../config/duration.js';
-import { createDockerodePort } from '../docker/dockerode-port.js';
-import { createLogger } from '../log/logger.js';
 import { logRecords } from '../records/log-records.js';
 import { createRecordStream } from '../records/record-stream.js';
 import { startLiveReport } from '../report/live-report.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
+import { enginePort, withAddress } from './engine.js';
 import { runUntilStopped } from './lifecycle.js';
+import { openLog } from './log-target.js';
 import { pruneSettings, scheduleOf } from './prune-config.js';
 import { action, configFrom, idlePolicy, withSharedOptions } from './shared.js';
 import { openState } from './state-owner.js';
@@ -41,28 +41,20 @@ export function watchCommand(program: Command): void {
       )
       .option('--no-prune', 'observe only (needs no write access to the engine)')
       .option('--dry-run', 'decide, but remove nothing'),
+    'watch',
   ).action(
     action(async (opts: Record<string, unknown>) => {
-      const resolved = configFrom(opts).config;
+      const { config: resolved, origins } = configFrom(opts);
       const reportFormat =
         (opts.reportFormat as ReportFormat | undefined) ?? (opts.report ? 'text' : undefined);
       // With a report on stdout, the log stream moves out of its way (to stderr unless --log-file).
       const config = reportFormat && !resolved.logFile ? { ...resolved, logFile: 'stderr' } : resolved;
       const schedule = scheduleOf(config);
-      const { logger, reopen, flush } = createLogger({
-        level: config.logLevel,
-        ...(config.logFile && { file: config.logFile }),
-      });
+      const port = enginePort(config, origins, false);
+      const { logger, reopen, flush } = openLog(config, config.logFile, origins.logFile);
       // One stream of records for the whole run; the logger is its first subscriber.
       const records = createRecordStream();
       logRecords(records.records$, logger);
-      const port = createDockerodePort(config.dockerHost);
-      // An engine that answers but serves no version the agent speaks: one line and exit 3, not a
-      // resident agent that can never list. One not answering yet is waited for as always.
-      const engine = await engineAtStart(port).catch((err: unknown) => {
-        flush();
-        throw err;
-      });
       const prune = opts.prune === false ? 'off' : opts.dryRun ? 'dry-run' : 'on';
       const { state, readOnly, release } = await openState(
         config,
@@ -71,10 +63,19 @@ export function watchCommand(program: Command): void {
           owner: prune === 'off' ? 'never' : 'always',
           records,
           now: Date.now(),
+          origin: origins.stateFile,
         },
       ).catch((err: unknown) => {
         flush();
         throw err;
+      });
+      // An engine that answers but serves no version the agent speaks: one line and exit 3, not a
+      // resident agent that can never list. One not answering yet is waited for as always. After the
+      // state file: a path the host refuses is the operator's to fix whatever the engine does.
+      const engine = await engineAtStart(port).catch(async (err: unknown) => {
+        await release();
+        flush();
+        throw withAddress(err, config, origins);
       });
       const policy = idlePolicy(config);
       const agent = startAgent({ config, port, logger, records, state, policy, readOnly });

@@ -13,6 +13,13 @@ import {
   decodeTask,
 } from './decode.js';
 import { deferRequire } from './deferred-require.js';
+import {
+  DOCKER_HOST_FORMS,
+  modemOptions,
+  parseDockerHost,
+  type TlsFiles,
+  withoutModemEnvironment,
+} from './docker-host.js';
 import { decodeVersions, isVersionRefusal, type Negotiated, negotiate } from './negotiate.js';
 import type { DockerPort, EventsFrame, EventsQuery } from './port.js';
 import type { ImageRemoveOutcome, RemoveOutcome } from './types.js';
@@ -20,7 +27,7 @@ import type { ImageRemoveOutcome, RemoveOutcome } from './types.js';
 const requireHere = createRequire(import.meta.url);
 /**
  * dockerode loads at start what only features the agent never uses need: ssh2 for `ssh://` hosts
- * (`parseDockerHost` refuses them; its WebAssembly and crypto alone hold ~14 MB) and grpc with its proto
+ * (`parseDockerHost` in docker-host.ts refuses them; its WebAssembly and crypto alone hold ~14 MB) and grpc with its proto
  * loader for BuildKit sessions. Deferred, they load if ever used; at rest the agent holds ~14 MB less RSS
  * (bench/memory.ts, docs/benchmarks.md). dockerode itself is loaded as before, and is still what talks
  * to the engine.
@@ -33,20 +40,6 @@ function deferUnusedDependencies(): void {
 }
 deferUnusedDependencies();
 const Dockerode = requireHere('dockerode') as typeof Docker;
-
-/** Where the engine is: `unix:///path`, `tcp://host:port`, or a bare socket path. */
-export function parseDockerHost(host: string): Docker.DockerOptions {
-  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
-  if (host.startsWith('/')) return { socketPath: host };
-  const m = /^(tcp|http|https):\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(host);
-  if (m) return { protocol: m[1] === 'https' ? 'https' : 'http', host: m[2]!, port: Number(m[3]) };
-  throw new LayerwardenError(
-    'config',
-    `--docker-host: cannot use "${host}" (expected unix:///path or tcp://host:port)`,
-  );
-}
-
-export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
 /** Ceiling for any one request other than the events stream. */
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -66,6 +59,13 @@ interface DialOptions {
   abortSignal?: AbortSignal;
 }
 
+export interface PortOptions {
+  /** TLS to a tcp:// engine (docker-host.ts reads the files). */
+  tls?: TlsFiles;
+  /** Ceiling for any one request other than the events stream (default 60 s). */
+  requestTimeoutMs?: number;
+}
+
 /**
  * The one implementation of DockerPort: dockerode's modem, calling API paths we name ourselves, at the
  * version negotiated with the engine (src/docker/negotiate.ts): asked of the unversioned `/version`
@@ -73,8 +73,17 @@ interface DialOptions {
  * not, drops it), and again when the engine refuses the version a call was made at (then that call is
  * made once more). Between those, no call costs a `/version`.
  */
-export function createDockerodePort(dockerHost: string): DockerPort {
-  const docker = new Dockerode(parseDockerHost(dockerHost));
+export function createDockerodePort(dockerHost: string, opts: PortOptions = {}): DockerPort {
+  const address = parseDockerHost(dockerHost);
+  if (!address)
+    throw new LayerwardenError(
+      'config',
+      `cannot use Docker host "${dockerHost}" (expected ${DOCKER_HOST_FORMS})`,
+    );
+  const docker = withoutModemEnvironment(
+    () => new Dockerode(modemOptions(address, opts.tls) as Docker.DockerOptions),
+  );
+  const requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   /** Unversioned: `/version` and `/_ping` are served at every version. */
   const dial = <T = unknown>(o: DialOptions): Promise<T> =>
     new Promise((resolve, reject) => {
@@ -84,7 +93,7 @@ export function createDockerodePort(dockerHost: string): DockerPort {
           method: o.method ?? 'GET',
           options: { ...(o.query ?? {}) },
           isStream: o.isStream ?? false,
-          abortSignal: o.abortSignal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          abortSignal: o.abortSignal ?? AbortSignal.timeout(requestTimeoutMs),
           statusCodes: {
             200: true,
             201: true,

@@ -149,6 +149,7 @@ export type StreamDownRecord = {
   level: 'warn';
   reason: string;
   code?: string;
+  hint?: string;
   retryInMs: number;
   attempt: number;
 };

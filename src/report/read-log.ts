@@ -50,7 +50,8 @@ function parseLine(line: string): unknown {
 function addLine(reading: LogReading, parsed: unknown, n: number): void {
   reading.lines++;
   const item = readRecord(parsed);
-  if (item === 'bad') {
+  // A log record names its event; any other JSON (a config file, an array) is not one.
+  if (item === 'bad' || typeof (parsed as { event?: unknown }).event !== 'string') {
     reading.bad++;
     reading.firstBad ??= n;
     return;

@@ -102,6 +102,12 @@ export async function lockState(stateFile: string, command: string, now: number)
   return { kind: 'held', holder: holder ?? { pid: 0, host: '?', command: '?', since: '?' } };
 }
 
+/** The live process that holds `<stateFile>.lock`, if one does: a look that creates nothing. */
+export async function lockHolder(stateFile: string): Promise<LockHolder | undefined> {
+  const holder = parseHolder(await readFile(`${stateFile}.lock`, 'utf8').catch(() => ''));
+  return holder && alive(holder) ? holder : undefined;
+}
+
 /** One line for an operator: who holds the state file. */
 export function holderText(stateFile: string, h: LockHolder): string {
   return `state file ${stateFile} is in use by layerwarden ${h.command} (pid ${h.pid} on ${h.host}, since ${h.since})`;

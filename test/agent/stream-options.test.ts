@@ -29,7 +29,7 @@ describe('--watchdog and --reconnect-max', () => {
       (e: unknown) => {
         assert.ok(e instanceof LayerwardenError);
         assert.equal(e.code, 'config');
-        assert.match(e.message, /--watchdog: "soon" is not a duration like 30s/);
+        assert.match(e.message, /--watchdog: "soon" is not a duration from 1s to 10m/);
         return true;
       },
     );

@@ -5,31 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ConfigRow } from '../../src/cli/config.js';
-import { main } from '../../src/cli/main.js';
-
-/** Runs the CLI in-process with extra environment, capturing stdout, stderr and the exit code. */
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const saved = { out: process.stdout.write, err: process.stderr.write, code: process.exitCode };
-  const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  process.exitCode = undefined;
-  process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => err.push(s) > 0) as typeof process.stderr.write;
-  try {
-    await main(['node', 'layerwarden', ...args]);
-    return { stdout: out.join(''), stderr: err.join(''), code: process.exitCode ?? 0 };
-  } finally {
-    process.stdout.write = saved.out;
-    process.stderr.write = saved.err;
-    process.exitCode = saved.code;
-    for (const [k, v] of Object.entries(savedEnv)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+import { cli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lw-config-cmd-'));
 
@@ -57,6 +33,7 @@ describe('layerwarden config', () => {
       env: 'LAYERWARDEN_WINDOW',
       value: '2h',
       source: 'flag',
+      from: '--window',
     });
     assert.deepEqual([row('quietPeriod')?.value, row('quietPeriod')?.source], ['2m', 'env']);
     assert.deepEqual([row('diskHigh')?.value, row('diskHigh')?.source], ['70', 'file']);
@@ -71,7 +48,10 @@ describe('layerwarden config', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0] ?? '', /^config file: none/);
-    assert.equal(lines[1], 'precedence: flag > environment > config file > default');
+    assert.equal(
+      lines[1],
+      'precedence: flag > environment > config file > DOCKER_HOST, docker context, TZ, STATE_DIRECTORY > default',
+    );
     assert.match(r.stdout, /^diskHigh +88 +--disk-high$/m);
     assert.match(r.stdout, /^logLevel +debug +LAYERWARDEN_LOG_LEVEL$/m);
     assert.match(r.stdout, /^schedule +0 0 \* \* \* +default$/m);

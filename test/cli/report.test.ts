@@ -73,6 +73,41 @@ describe('layerwarden report', () => {
     assert.equal(r.stderr.split('\n').length, 2, 'one line');
   });
 
+  it('exits 2 with one line for an endless line, JSON that is no log, or an empty input', () => {
+    // /dev/zero never ends its first line: the reader stops at 1 MiB instead of buffering forever.
+    const zero = layerwarden(['report', '/dev/zero']);
+    assert.deepEqual(
+      [zero.code, zero.stdout, zero.stderr],
+      [2, '', 'layerwarden: /dev/zero: line 1 is longer than 1 MiB: not a layerwarden log stream\n'],
+    );
+    const long = layerwarden(['report', '-'], `${pull('cold', 1, 0)}\n${'x'.repeat(2 * 1024 * 1024)}\n`);
+    assert.equal(long.code, 2);
+    assert.match(long.stderr, /^layerwarden: stdin: line 2 is longer than 1 MiB/);
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ diskHigh: 80, tz: 'UTC' }, null, 2));
+    for (const [arg, input] of [
+      [config, ''],
+      ['-', '{"diskHigh": 80}\n'],
+      ['-', ''],
+    ] as const) {
+      const r = layerwarden(['report', arg], input);
+      assert.equal(r.code, 2, `${arg}: ${r.stderr}`);
+      assert.match(r.stderr, /is not a layerwarden log stream/);
+      assert.equal(r.stderr.split('\n').length, 2, 'one line');
+    }
+  });
+
+  it('exits 2 when --json and --report-format ask for different formats', () => {
+    const r = layerwarden(
+      ['report', '-', '--json', '--report-format', 'markdown'],
+      `${pull('cold', 1, 0)}\n`,
+    );
+    assert.deepEqual([r.code, r.stdout], [2, '']);
+    assert.match(r.stderr, /--json and --report-format markdown/);
+    const same = layerwarden(['report', '-', '--json', '--report-format', 'json'], `${pull('cold', 1, 0)}\n`);
+    assert.equal(same.code, 0, same.stderr);
+  });
+
   it('exits 2 for an unknown format', () => {
     const r = layerwarden(['report', '-', '--report-format', 'xml']);
     assert.equal(r.code, 2);

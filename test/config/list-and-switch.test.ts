@@ -18,7 +18,7 @@ const file = (name: string, value: unknown) => {
 function resolveArgs(argv: string[], env: NodeJS.ProcessEnv = {}) {
   let opts: Record<string, unknown> = {};
   const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
-  withSharedOptions(program.command('x')).action((o: Record<string, unknown>) => {
+  withSharedOptions(program.command('x'), 'all').action((o: Record<string, unknown>) => {
     opts = o;
   });
   program.parse(['node', 'layerwarden', 'x', ...argv]);

@@ -258,15 +258,16 @@ describe('the port negotiates per connection and again when refused', () => {
       });
       child.on('close', (code) => resolve({ code, stderr, stdout }));
     });
-  const OUT_OF_RANGE =
-    'layerwarden: the Docker engine 31.0.0 serves API 1.54–1.60; layerwarden speaks 1.41–1.52: upgrade layerwarden for this engine';
+  // Which engine said it comes first (issue 13: every engine error names the address and its source).
+  const outOfRange = () =>
+    `layerwarden: unix://${gate.socket} (--docker-host): the Docker engine 31.0.0 serves API 1.54–1.60; layerwarden speaks 1.41–1.52: upgrade layerwarden for this engine`;
 
   it('status against an engine outside the range: exit 3 and one line naming both ranges', async () => {
     gate.range = { min: '1.54', max: '1.60', release: '31.0.0' };
     const r = await layerwarden(['status']);
     assert.equal(r.code, EXIT.engineUnreachable, r.stderr);
     assert.equal(r.stdout, '');
-    assert.deepEqual(r.stderr.trim().split('\n'), [OUT_OF_RANGE]);
+    assert.deepEqual(r.stderr.trim().split('\n'), [outOfRange()]);
   });
 
   it('watch against an engine outside the range: the same line and exit 3, not a resident agent that never lists', async () => {
@@ -280,6 +281,6 @@ describe('the port negotiates per connection and again when refused', () => {
       path.join(dir, 'w.ndjson'),
     ]);
     assert.equal(r.code, EXIT.engineUnreachable, r.stderr);
-    assert.deepEqual(r.stderr.trim().split('\n'), [OUT_OF_RANGE]);
+    assert.deepEqual(r.stderr.trim().split('\n'), [outOfRange()]);
   });
 });

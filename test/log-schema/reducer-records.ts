@@ -95,6 +95,11 @@ export function syntheticNotes(): Note[] {
     },
     T0 + 100,
   );
+  // A socket that refuses permission: the record carries a hint for the operator.
+  step(
+    { kind: 'stream.down', reason: 'connect EACCES', code: 'EACCES', retryInMs: 30_000, attempt: 2 },
+    T0 + 110,
+  );
   step(
     {
       kind: 'malformed',
