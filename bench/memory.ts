@@ -4,7 +4,8 @@
  * a real engine cannot make a million events on this machine in minutes). Baseline: the same process
  * at rest, modules loaded, before the agent starts.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { runChild } from './child.js';
 import { compiled } from './compiled.js';
 import { SHIPPED_ENV, SHIPPED_NODE_OPTIONS } from './node-options.js';
 import type { MemorySample } from './memory-child.js';
@@ -41,28 +42,10 @@ interface ChildResult {
   model: { images: number; containers: number; layers: number };
 }
 
-async function runChild(events: number, images: number, settings: Settings): Promise<ChildResult> {
+async function runMemoryChild(events: number, images: number, settings: Settings): Promise<ChildResult> {
   const script = await compiled('bench/memory-child.ts');
-  return new Promise((resolve, reject) => {
-    const args = ['--expose-gc', ...settings.flags, script, String(events), String(images)];
-    const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...settings.env },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      err += b.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`memory child exited ${code}: ${err.slice(-500)}`));
-      resolve(JSON.parse(out.trim().split('\n').at(-1) as string) as ChildResult);
-    });
-  });
+  const args = ['--expose-gc', ...settings.flags, script, String(events), String(images)];
+  return runChild<ChildResult>('memory', args, settings.env);
 }
 
 /** RSS of a process that only loads what the bin loads (src/cli/main.js), after a full GC. */
@@ -91,12 +74,12 @@ export const memory: Benchmark = {
       await binModulesRss(SHIPPED),
     ];
     const t0 = performance.now();
-    const r = await runChild(events, images, SHIPPED);
+    const r = await runMemoryChild(events, images, SHIPPED);
     const seconds = (performance.now() - t0) / 1000;
     const others: Array<[Settings, ChildResult]> = [];
-    for (const v of VARIANTS) others.push([v, await runChild(events, images, v)]);
+    for (const v of VARIANTS) others.push([v, await runMemoryChild(events, images, v)]);
     // The shipped settings once more, after the variants: two samples of its rate against one of each.
-    const again = await runChild(events, images, SHIPPED);
+    const again = await runMemoryChild(events, images, SHIPPED);
     const describe = (label: string, x: ChildResult) =>
       `${label}: ${fmt((x.samples.at(-1) as MemorySample).rssMB)} MB RSS (at rest ${fmt(x.rest.rssMB)}), ` +
       `${fmt(x.eventsPerS)} events/s, ${fmt(x.cpuUsPerEvent)} µs CPU per event`;

@@ -5,10 +5,10 @@
  * the end of warm-up (day 3, when every bounded structure has passed its bound). The two heap snapshots
  * are diffed by constructor (what grew) and the retained size of each of the model's structures listed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { runChild } from './child.js';
 import { compiled } from './compiled.js';
 import { HeapSnapshot, diffGroups } from './heap-snapshot.js';
 import { SHIPPED_ENV, SHIPPED_NODE_OPTIONS } from './node-options.js';
@@ -41,28 +41,10 @@ const MODEL_PARTS = [
 ];
 const LOOP_PARTS = ['model', 'seen', 'gone', 'pullTimes', 'lastBusy'];
 
-async function runChild(days: number, warmup: number, dir: string): Promise<WeeksRun> {
+async function runWeeksChild(days: number, warmup: number, dir: string): Promise<WeeksRun> {
   const script = await compiled('bench/weeks-child.ts');
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--expose-gc', ...SHIPPED_NODE_OPTIONS, script, String(days), String(warmup), dir],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...SHIPPED_ENV } },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      err += b.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`weeks child exited ${code}: ${err.slice(-500)}`));
-      resolve(JSON.parse(out.trim().split('\n').at(-1) as string) as WeeksRun);
-    });
-  });
+  const args = ['--expose-gc', ...SHIPPED_NODE_OPTIONS, script, String(days), String(warmup), dir];
+  return runChild<WeeksRun>('weeks', args, SHIPPED_ENV);
 }
 
 export const weeks: Benchmark = {
@@ -73,7 +55,7 @@ export const weeks: Benchmark = {
     const warmup = ctx.quick ? 1 : 3;
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lw-bench-weeks-snap-'));
     try {
-      const r = await runChild(days, warmup, dir);
+      const r = await runWeeksChild(days, warmup, dir);
       const warm = r.samples.find((s) => s.day === warmup) as DaySample;
       const last = r.samples.at(-1) as DaySample;
       const growth = last.heapMB - warm.heapMB;

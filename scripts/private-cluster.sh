@@ -15,6 +15,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly ENGINE="$here/private-engine.sh"
+# shellcheck source=registry-config.sh
+source "$here/registry-config.sh"
 readonly NET=10.231.0
 readonly HUB_ADDR=$NET.1
 readonly REGISTRY=$HUB_ADDR:5000
@@ -55,21 +57,7 @@ start_hub() {
   hub "$dir" ip link add br0 type bridge
   hub "$dir" ip addr add "$HUB_ADDR/24" dev br0
   hub "$dir" ip link set br0 up
-  mkdir -p "$dir/registry"
-  cat >"$dir/registry.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/registry
-  delete:
-    enabled: true
-http:
-  addr: $REGISTRY
-EOF
+  write_registry_config "$dir" "$REGISTRY"
   nsenter --net="$dir/hub.netns" setsid sh -c '"$@" & echo $! >"$0"; wait $!' "$dir/registry.pid" \
     docker-registry serve "$dir/registry.yml" >>"$dir/registry.log" 2>&1 </dev/null &
   local deadline=$((SECONDS + START_TIMEOUT_S))

@@ -18,6 +18,9 @@ set -uo pipefail
 
 # openssl: test/engine/endpoints.test.ts makes its certificates. prometheus: promtool for the rules
 # tests, and the cluster test's aggregator (deploy/prometheus/).
+# shellcheck source=registry-config.sh
+source "$(dirname "${BASH_SOURCE[0]}")/registry-config.sh"
+
 readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2 prometheus openssl)
 readonly REGISTRY_PORT=5000 # inside the engine's own network namespace, so always free
 readonly START_TIMEOUT_S=${LW_ENGINE_START_TIMEOUT:-60}
@@ -167,20 +170,7 @@ cmd_start() {
     printf '%s\n' --insecure-registry "$registry" >>"$dir/dockerd.args"
   fi
 
-  cat >"$dir/registry.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/registry
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$REGISTRY_PORT
-EOF
+  write_registry_config "$dir" "127.0.0.1:$REGISTRY_PORT"
   [[ -z "${LW_ENGINE_REGISTRY:-}" ]] &&
     spawn_detached "$dir" "$dir/registry.pid" "$dir/registry.log" docker-registry serve "$dir/registry.yml"
 
