@@ -11,7 +11,7 @@ import { readDisk } from '../src/host/disk.js';
 import { apply } from '../src/model/apply.js';
 import { createModel } from '../src/model/create.js';
 import { idleAnswer } from '../src/model/idle.js';
-import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../src/model/services/stacks.js';
 import type { Model } from '../src/model/types.js';
 import { decide, storeGate } from '../src/prune/gates.js';
 import { DEFAULT_MIN_AGE_MS, planPrune } from '../src/prune/plan.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { EngineSnapshot } from '../src/docker/types.js';
 import { apply } from '../src/model/apply.js';
 import { createModel } from '../src/model/create.js';
-import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../src/model/services/stacks.js';
 import type { Model } from '../src/model/types.js';
 import { decodeEvent } from '../src/streams/decode-event.js';
 import { listAll } from '../src/streams/list-all.js';

@@ -1,3 +1,4 @@
+import type { PullRecord } from '../src/records/record-types.js';
 /**
  * Benchmark 2, latency: from an event leaving the private engine (its timeNano) to the live model
  * reflecting it (the container or image as the event left it), over container and image events made by
@@ -5,7 +6,7 @@
  * arrival at a bare `/events` reader on the same socket (the engine's own delivery time).
  */
 import { randomBytes } from 'node:crypto';
-import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../src/model/services/stacks.js';
 import { eventKey } from '../src/streams/decode-event.js';
 import { createModelLoop } from '../src/streams/model-loop.js';
 import { api, benchEngine, createContainer, importImage, pullImage } from './engine-context.js';
@@ -80,7 +81,9 @@ export const latency: Benchmark = {
           at - nanoToMsExact(p.event.timeNano),
         );
         if (p.pull) {
-          const note = tick.step.notes.find((n) => n.event === 'pull' && n.ref === p.event.actorId);
+          const note = tick.step.notes.find(
+            (n): n is PullRecord => n.event === 'pull' && n.ref === p.event.actorId,
+          );
           pullClasses.set(String(note?.class), (pullClasses.get(String(note?.class)) ?? 0) + 1);
         }
       }

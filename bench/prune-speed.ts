@@ -5,7 +5,7 @@
  * model loop attached in both (it is resident on the host).
  */
 import { randomBytes } from 'node:crypto';
-import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../src/model/services/stacks.js';
 import type { Model } from '../src/model/types.js';
 import { DEFAULT_MIN_AGE_MS, planPrune } from '../src/prune/plan.js';
 import { createModelLoop, type ModelLoop } from '../src/streams/model-loop.js';

@@ -5,7 +5,7 @@
  * Baseline: the same information fetched by the docker CLI, one command after another.
  */
 import type { DockerPort } from '../src/docker/port.js';
-import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../src/model/services/stacks.js';
 import { createModelLoop } from '../src/streams/model-loop.js';
 import { run } from '../test/engine/harness.js';
 import { countingPort } from './counting-port.js';

@@ -17,9 +17,10 @@ import { serveAgent } from '../src/agent/serve.js';
 import { pruneSettings, scheduleOf } from '../src/cli/prune-config.js';
 import { idlePolicy } from '../src/cli/shared.js';
 import { resolveConfig } from '../src/config/resolve.js';
-import { createLogger, logNote } from '../src/log/logger.js';
-import type { Note } from '../src/model/types.js';
+import { createLogger } from '../src/log/logger.js';
 import type { DiskReading } from '../src/prune/gates.js';
+import { logRecords } from '../src/records/log-records.js';
+import { createRecordStream } from '../src/records/record-stream.js';
 import { loadState } from '../src/state/state-file.js';
 import { type CiCounts, CiHost } from './ci-host.js';
 import { SimEngine } from './sim-engine.js';
@@ -90,16 +91,20 @@ export async function runWeeks(days: number, warmupDays: number, snapDir?: strin
       totalBytes: 100,
       freeBytes: 10,
     });
-    const agent = startAgent({ config, port: sim, logger, state, policy, scheduler: clock });
+    const records = createRecordStream(clock);
+    logRecords(records.records$, logger);
+    // What the agent logged, by record (evictions, pulls by class, stream.down, …), whoever made it.
     const counted = new Map<string, number>();
     const pruneSpans: number[] = [];
     let firedAt = 0;
-    const log = (note: Note) => {
-      if (note.event === 'prune.decision' && note.fire === true) firedAt = clock.now();
-      if (note.event === 'prune.done') pruneSpans.push(clock.now() - firedAt);
-      counted.set(note.event, (counted.get(note.event) ?? 0) + 1);
-      logNote(logger, note);
-    };
+    const sub = records.records$.subscribe(({ record: n }) => {
+      const key =
+        n.event === 'pull' ? `pull.${n.class}` : n.event === 'eviction' ? `eviction.${n.by}` : n.event;
+      counted.set(key, (counted.get(key) ?? 0) + 1);
+      if (n.event === 'prune.decision' && n.fire) firedAt = clock.now();
+      if (n.event === 'prune.done') pruneSpans.push(clock.now() - firedAt);
+    });
+    const agent = startAgent({ config, port: sim, logger, records, state, policy, scheduler: clock });
     const runner = startBoundaryRunner({
       agent,
       port: sim,
@@ -107,23 +112,10 @@ export async function runWeeks(days: number, warmupDays: number, snapDir?: strin
       policy,
       settings: pruneSettings(config),
       mode: 'on',
-      log,
       scheduler: clock,
       readDisk,
     });
     const served = await serveAgent({ agent, config, logger, policy, prune: 'on', now: clock.now, readDisk });
-    // What the agent logged, by record (evictions, pulls by class, stream.down, …).
-    const sub = agent.ticks$.subscribe((tick) => {
-      for (const n of tick.step.notes) {
-        const key =
-          n.event === 'pull'
-            ? `pull.${String(n.class)}`
-            : n.event === 'eviction'
-              ? `eviction.${String(n.by)}`
-              : n.event;
-        counted.set(key, (counted.get(key) ?? 0) + 1);
-      }
-    });
 
     const samples: DaySample[] = [];
     const sample = (day: number) => {

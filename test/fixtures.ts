@@ -10,8 +10,8 @@ import {
 import type { EngineEvent, EngineSnapshot } from '../src/docker/types.js';
 import { apply } from '../src/model/apply.js';
 import { createModel } from '../src/model/create.js';
-import { refMatches } from '../src/model/refs.js';
-import { ALL_STACKS_ARE_RUNS } from '../src/model/stacks.js';
+import { refMatches } from '../src/model/images/refs.js';
+import { ALL_STACKS_ARE_RUNS } from '../src/model/services/stacks.js';
 import type { Model, ModelInput, Note, Want } from '../src/model/types.js';
 import { decodeEvent } from '../src/streams/decode-event.js';
 

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { RECORD_TYPES_FILE, recordTypesSource } from '../scripts/record-types.js';
 import { agentRecords } from './log-schema/agent-records.js';
 import { boundaryRecords } from './log-schema/boundary-records.js';
 import { cliRecords } from './log-schema/cli-records.js';
@@ -69,6 +70,16 @@ describe('docs/log-schema.md is the contract of the log stream', { timeout: 60_0
     const missing = [...specs.keys()].filter((name) => !seen.has(name) && !(name in NOT_EXERCISED));
     assert.deepEqual(missing, [], 'add a producer in test/log-schema/ or a reason in NOT_EXERCISED');
     for (const name of Object.keys(NOT_EXERCISED)) assert.ok(specs.has(name), `${name} is documented`);
+  });
+
+  it('src/records/record-types.ts is the union this doc describes (made by scripts/record-types.ts)', () => {
+    // Compared without layout: the formatter may break a long union over lines.
+    const squash = (s: string) => s.replace(/[\s|]+/g, '');
+    assert.equal(
+      squash(readFileSync(RECORD_TYPES_FILE, 'utf8')),
+      squash(recordTypesSource(specs)),
+      'the doc changed: run `node --import tsx scripts/record-types.ts` (then `npm run format`)',
+    );
   });
 
   it('every event has an example line, and each example conforms to its own schema', () => {

@@ -2,22 +2,28 @@ import type { Logger } from 'pino';
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription, share } from 'rxjs';
 import type { Config } from '../config/options.js';
 import type { DockerPort } from '../docker/port.js';
-import { logNote } from '../log/logger.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
-import { DEFAULT_PULL_BUDGET } from '../model/pull-budget.js';
+import { PULL_BUDGET_WINDOW_MS } from '../model/images/pull-budget.js';
 import type { Model } from '../model/types.js';
+import { logRecords } from '../records/log-records.js';
+import { createRecordStream, type RecordStream } from '../records/record-stream.js';
 import { type AgentState, clocksOf, moveAside, saveState, stateFromModel } from '../state/state-file.js';
 import { DEFAULT_BACKOFF } from '../streams/backoff.js';
 import { createModelLoop, type ModelLoop, type ModelLoopOptions, type Tick } from '../streams/model-loop.js';
+import { createPruneBook, type PruneBook } from './prune-book.js';
 import { createIdleWatch, nextQuietExpiry } from './idle-watch.js';
-
-/** The budget's window is fixed at Docker Hub's (6 h); `--pull-budget` sets the count. */
-const PULL_BUDGET_WINDOW_MS = DEFAULT_PULL_BUDGET.windowMs;
 
 export interface AgentOptions {
   config: Config;
   port: DockerPort;
+  /** Where the agent's own record stream is logged when no `records` stream is given. */
   logger: Logger;
+  /**
+   * The one record stream (src/records): the agent emits its model's, its idle watch's and its state
+   * file's records here. The caller that gives it has subscribed the logger; without one, the agent
+   * makes its own and logs it to `logger`.
+   */
+  records?: RecordStream;
   state: AgentState;
   policy: IdlePolicy;
   scheduler?: SchedulerLike;
@@ -42,12 +48,17 @@ export function streamOptions(config: Config): NonNullable<ModelLoopOptions['str
 
 export interface RunningAgent {
   loop: ModelLoop;
+  /** Every record an operator may read, whoever made it: the logger, metrics, report and status subscribe. */
+  records: RecordStream;
   /** The shared tick stream (one model behind it). */
   ticks$: Observable<Tick>;
   model(): Model | undefined;
+  /** Idle or busy now, with the reasons (undefined before the first tick): the one answer every consumer reads. */
   idle(): IdleAnswer | undefined;
-  /** Prune bookkeeping persisted with the clocks. */
-  pruneState: AgentState['prune'];
+  /** The agent's clock (its scheduler's): what idle, the schedule and the metrics are read against. */
+  now(): number;
+  /** Prune bookkeeping persisted with the clocks: the boundary runner records into it. */
+  pruneBook: PruneBook;
   /** Stop watching and write the state file. */
   stop(): Promise<void>;
   saveNow(): Promise<void>;
@@ -59,7 +70,10 @@ export interface RunningAgent {
  */
 export function startAgent(opts: AgentOptions): RunningAgent {
   const scheduler = opts.scheduler ?? asyncScheduler;
-  const { logger, config, policy } = opts;
+  const { config, policy } = opts;
+  const records = opts.records ?? createRecordStream(scheduler);
+  const logging = opts.records ? undefined : logRecords(records.records$, opts.logger);
+  const emit = records.emit;
   const loop = createModelLoop({
     port: opts.port,
     policy,
@@ -71,7 +85,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     pullBudget: { limit: config.pullBudget, windowMs: PULL_BUDGET_WINDOW_MS },
   });
   const ticks$ = loop.ticks$.pipe(share());
-  const pruneState = { ...opts.state.prune };
+  const pruneBook = createPruneBook(opts.state.prune);
   let model: Model | undefined;
   const idleWatch = createIdleWatch();
   let quietTimer: Subscription | undefined;
@@ -88,7 +102,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     const answer = idle();
     if (!answer) return;
     const change = idleWatch(answer);
-    if (change) logger.info(change, change.event);
+    if (change) emit(change);
     quietTimer?.unsubscribe();
     const expiry = nextQuietExpiry(answer);
     if (expiry !== undefined)
@@ -106,7 +120,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   const saveNow = () => {
     if (!model?.engine || opts.readOnly) return saving;
     const waiting = queued !== undefined;
-    queued = stateFromModel(model, pruneState, scheduler.now());
+    queued = stateFromModel(model, pruneBook.get(), scheduler.now());
     if (waiting) return saving;
     saving = saving
       .then(() => {
@@ -115,23 +129,21 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         return snapshot && saveState(config.stateFile, snapshot);
       })
       .catch((err: unknown) =>
-        logger.error({ event: 'state.save-failed', err, path: config.stateFile }, 'state.save-failed'),
+        emit({ event: 'state.save-failed', level: 'error', err, path: config.stateFile }),
       );
     return saving;
   };
 
   const sub = ticks$.subscribe((tick) => {
     model = tick.model;
-    for (const note of tick.step.notes) {
-      logNote(logger, note);
-      if (note.event === 'state.foreign' && !opts.readOnly) {
+    for (const note of tick.step.notes) emit(note, { at: tick.at });
+    for (const want of tick.step.wants)
+      if (want.kind === 'set-state-aside' && !opts.readOnly)
         // The file belongs to another engine: keep it as evidence, start our own.
         moveAside(config.stateFile, tick.at).then(
-          (to) => logger.warn({ event: 'state.moved', to }, 'state.moved'),
+          (to) => emit({ event: 'state.moved', level: 'warn', to }),
           () => {},
         );
-      }
-    }
     scheduleIdleCheck();
   });
   const saver = scheduler.schedule(function again(this: { schedule(state?: unknown, delay?: number): void }) {
@@ -141,10 +153,12 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 
   return {
     loop,
+    records,
     ticks$,
     model: () => model,
     idle,
-    pruneState,
+    now: () => scheduler.now(),
+    pruneBook,
     saveNow,
     stop: async () => {
       // Evictions still waiting for their burst to settle are logged now, not lost.
@@ -154,6 +168,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       saver.unsubscribe();
       quietTimer?.unsubscribe();
       await saveNow();
+      logging?.unsubscribe();
     },
   };
 }

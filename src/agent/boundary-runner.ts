@@ -2,12 +2,11 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { DockerPort } from '../docker/port.js';
 import { readDisk as readDiskAt, readImageDisks } from '../host/disk.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
-import type { Note } from '../model/types.js';
 import { decisionNote, evaluate } from '../prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../prune/executor.js';
 import { decidingReading, type FilesystemSettings } from '../prune/filesystems.js';
 import type { DiskReading } from '../prune/gates.js';
-import { busyText } from '../prune/gates.js';
+import { busyText } from '../records/busy.js';
 import {
   currentWindow,
   dueEvaluation,
@@ -19,6 +18,7 @@ import {
 } from '../prune/schedule.js';
 import type { RunningAgent } from './agent.js';
 import { nextQuietExpiry } from './idle-watch.js';
+import { createPruneBook } from './prune-book.js';
 import { createSettle } from './settle.js';
 import { createWakeTimer } from './wake-timer.js';
 
@@ -31,14 +31,14 @@ export interface PruneSettings extends FilesystemSettings {
 }
 
 export interface BoundaryRunnerOptions {
-  agent: Pick<RunningAgent, 'ticks$' | 'model' | 'pruneState' | 'saveNow' | 'loop'>;
+  /** Its records (and the executor's) go on the agent's record stream, beside the model's. */
+  agent: Pick<RunningAgent, 'ticks$' | 'model' | 'idle' | 'pruneBook' | 'saveNow' | 'loop' | 'records'>;
   port: DockerPort;
   schedule: Schedule;
   policy: IdlePolicy;
   settings: PruneSettings;
   /** `off` (`--no-prune`): decide and log, never execute, never record the boundary in the state file. */
   mode: 'on' | 'dry-run' | 'off';
-  log: (note: Note) => void;
   scheduler?: SchedulerLike;
   readDisk?: (path: string) => Promise<DiskReading>;
   settle?: LiveView['settle'];
@@ -54,15 +54,13 @@ export interface BoundaryRunnerOptions {
  */
 export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
   const scheduler = opts.scheduler ?? asyncScheduler;
-  const { agent, schedule, policy, settings, mode, log } = opts;
+  const { agent, schedule, policy, settings, mode } = opts;
+  const log = agent.records.emit;
   const retryDelayMs = opts.retryDelayMs ?? 300_000;
   const readDisk = opts.readDisk ?? readDiskAt;
   // --no-prune keeps its bookkeeping in memory: an observer must not use up a boundary for a real agent.
-  const book = mode === 'off' ? { ...agent.pruneState } : agent.pruneState;
-  const idleNow = (): IdleAnswer | undefined => {
-    const m = agent.model();
-    return m && idleAnswer(m, policy, scheduler.now());
-  };
+  const book = mode === 'off' ? createPruneBook(agent.pruneBook.get()) : agent.pruneBook;
+  const idleNow = agent.idle;
   const live: LiveView = {
     model: agent.model,
     idle: idleNow,
@@ -107,7 +105,7 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
   };
 
   const settleMissed = (now: number) => {
-    const missed = missedWindows(schedule, book.lastEvaluatedBoundary ?? floor, now);
+    const missed = missedWindows(schedule, book.get().lastEvaluatedBoundary ?? floor, now);
     for (const w of missed) {
       const busy = lastBusy.get(w.boundary);
       // Running, the runner wakes at every boundary and tries the window (busy or not): one it never saw
@@ -128,8 +126,7 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
     }
     const last = missed.at(-1);
     if (!last) return;
-    book.lastEvaluatedBoundary = last.boundary;
-    book.lastOutcome = 'skipped: window closed';
+    book.record({ lastEvaluatedBoundary: last.boundary, lastOutcome: 'skipped: window closed' });
     if (mode !== 'off') void agent.saveNow();
   };
 
@@ -153,13 +150,13 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
       if (!timer.pending()) arm(checkAt); // a capped sleep woke early: sleep on
       return;
     }
-    if (floor === undefined && book.lastEvaluatedBoundary === undefined) {
+    if (floor === undefined && book.get().lastEvaluatedBoundary === undefined) {
       // Before a first evaluation ever, only windows that close from now on count as missed.
       const w = currentWindow(schedule, now);
       floor = previousBoundary(schedule, (w?.boundary ?? now + 1) - 1) ?? now;
     }
     settleMissed(now);
-    const due = dueEvaluation(schedule, now, book.lastEvaluatedBoundary);
+    const due = dueEvaluation(schedule, now, book.get().lastEvaluatedBoundary);
     if (!due.due) {
       open = undefined;
       checkAt = due.nextCheckAt;
@@ -178,10 +175,12 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
       const now = scheduler.now();
       const e = evaluate({ model, idle, disks: readings, now, ...settings });
       log({ ...decisionNote(e, { trigger: 'schedule', mode, ...window }), ...(isRetry && { retry: true }) });
-      book.lastEvaluatedBoundary = window.boundary;
+      book.record({
+        lastEvaluatedBoundary: window.boundary,
+        lastRunAt: now,
+        lastOutcome: e.decision.fire ? (mode === 'off' ? 'would fire' : 'fired') : 'not fired',
+      });
       open = undefined;
-      book.lastRunAt = now;
-      book.lastOutcome = e.decision.fire ? (mode === 'off' ? 'would fire' : 'fired') : 'not fired';
       retry = undefined;
       if (mode === 'off') return;
       await agent.saveNow(); // before removing anything: a crash mid-prune never repeats the boundary
@@ -195,12 +194,14 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
         stopRequested: () => stopping,
         context: { trigger: 'schedule', boundary: iso(window.boundary) },
       });
-      book.lastOutcome = outcomeText(result);
+      book.record({ lastOutcome: outcomeText(result) });
       if (result.aborted?.retryable && !stopping) retry = { ...window, at: scheduler.now() + retryDelayMs };
       await agent.saveNow();
     } catch (err) {
       // Give the boundary up rather than try again at once: an error that repeats must not loop.
-      book.lastEvaluatedBoundary = Math.max(book.lastEvaluatedBoundary ?? window.boundary, window.boundary);
+      book.record({
+        lastEvaluatedBoundary: Math.max(book.get().lastEvaluatedBoundary ?? window.boundary, window.boundary),
+      });
       open = undefined;
       retry = undefined;
       log({

@@ -1,4 +1,6 @@
 import type { BusyReason, IdleAnswer } from '../model/idle.js';
+import { busyFields } from '../records/busy.js';
+import type { HostBusyRecord, HostIdleRecord } from '../records/record-types.js';
 
 /** A short key per busy reason, so a change of reasons (not of timestamps) is what gets logged. */
 function reasonKey(b: BusyReason): string {
@@ -18,11 +20,13 @@ function reasonKey(b: BusyReason): string {
 /** Tracks idle/busy transitions: returns the record to log when the answer changed, else undefined. */
 export function createIdleWatch() {
   let last: string | undefined;
-  return (answer: IdleAnswer) => {
+  return (answer: IdleAnswer): HostIdleRecord | HostBusyRecord | undefined => {
     const key = answer.idle ? 'idle' : answer.busy.map(reasonKey).sort().join('|');
     if (key === last) return undefined;
     last = key;
-    return answer.idle ? { event: 'host.idle' } : { event: 'host.busy', busy: answer.busy };
+    return answer.idle
+      ? { event: 'host.idle' }
+      : { event: 'host.busy', level: 'info', busy: answer.busy.map(busyFields) };
   };
 }
 
@@ -31,7 +35,7 @@ export function nextQuietExpiry(answer: IdleAnswer): number | undefined {
   let next: number | undefined;
   for (const b of answer.busy) {
     if (b.reason !== 'recent-pull' && b.reason !== 'recent-container-start') continue;
-    const t = Date.parse(b.quietUntil);
+    const t = b.quietUntil;
     if (next === undefined || t < next) next = t;
   }
   return next;

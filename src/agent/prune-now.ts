@@ -4,14 +4,14 @@ import type { Config } from '../config/options.js';
 import type { DockerPort } from '../docker/port.js';
 import { LayerwardenError } from '../errors.js';
 import { readDisk as readDiskAt, readImageDisks } from '../host/disk.js';
-import { logNote } from '../log/logger.js';
-import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
+import type { IdlePolicy } from '../model/idle.js';
 import { decisionNote, type Evaluation, evaluate } from '../prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../prune/executor.js';
 import { decidingReading } from '../prune/filesystems.js';
 import type { DiskReading } from '../prune/gates.js';
 import type { AgentState } from '../state/state-file.js';
-import { recentActivity } from '../streams/recent-activity.js';
+import { replayRecentActivity } from '../streams/recent-activity.js';
+import type { RecordStream } from '../records/record-stream.js';
 import { startAgent } from './agent.js';
 import type { PruneSettings } from './boundary-runner.js';
 import { createSettle } from './settle.js';
@@ -21,6 +21,8 @@ export interface PruneNowOptions {
   settings: PruneSettings;
   port: DockerPort;
   logger: Logger;
+  /** The record stream the caller logs (default: the agent's own, logged to `logger`). */
+  records?: RecordStream;
   state: AgentState;
   /** Only read the state file (a dry run): never write it. */
   readOnly?: boolean;
@@ -28,7 +30,6 @@ export interface PruneNowOptions {
   dryRun: boolean;
   /** How long to wait for the first full list (default 60 s). */
   syncTimeoutMs?: number;
-  now?: () => number;
   /** The disk reading (default `statfs` of the path); tests feed it figures a real filesystem will not give. */
   readDisk?: (path: string) => Promise<DiskReading>;
 }
@@ -47,17 +48,19 @@ export interface PruneNowResult {
  */
 export async function pruneNow(opts: PruneNowOptions): Promise<PruneNowResult> {
   const { port, logger, policy, settings } = opts;
-  const now = opts.now ?? (() => Date.now());
   const readDisk = opts.readDisk ?? readDiskAt;
-  const log = (note: Parameters<typeof logNote>[1]) => logNote(logger, note);
   const agent = startAgent({
     config: opts.config,
     port,
     logger,
+    ...(opts.records && { records: opts.records }),
     state: opts.state,
     policy,
     ...(opts.readOnly && { readOnly: true }),
   });
+  // The decision and the executor's records go on the agent's stream, after the model's.
+  const log = agent.records.emit;
+  const now = agent.now;
   try {
     if (!agent.model()?.sync.inSync) {
       await firstValueFrom(
@@ -69,16 +72,10 @@ export async function pruneNow(opts: PruneNowOptions): Promise<PruneNowResult> {
         throw new LayerwardenError('internal', 'the model did not get in sync with the engine', { cause });
       });
     }
-    const recent = await recentActivity(port, opts.config.quietPeriodMs, now);
-    const idle = (): IdleAnswer | undefined => {
-      const model = agent.model();
-      if (!model) return undefined;
-      const at = now();
-      const answer = idleAnswer(model, policy, at);
-      const before = recent.filter((b) => !('quietUntil' in b) || Date.parse(b.quietUntil) > at);
-      const busy = [...answer.busy, ...before];
-      return { idle: busy.length === 0, busy };
-    };
+    // The quiet period before the loop connected, from the engine's replay, into the live model: from
+    // here on the agent's one idle answer covers it, for the decision and each re-check alike.
+    agent.loop.push(await replayRecentActivity(port, opts.config.quietPeriodMs, agent.now));
+    const idle = agent.idle;
     const live: LiveView = {
       model: agent.model,
       idle,

@@ -9,10 +9,11 @@ import { readImageDisks, readDisk as statfsDisk } from '../host/disk.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
 import { bindNode } from '../log/logger.js';
 import { type AgentMetrics, createAgentMetrics } from '../metrics/metrics.js';
-import { type IdlePolicy, idleAnswer } from '../model/idle.js';
+import type { IdlePolicy } from '../model/idle.js';
 import { statusDocument } from '../model/status-doc.js';
 import { decidingReading } from '../prune/filesystems.js';
 import { CONTAINERD_STORE_OPT_IN, type DiskReading, storeGate } from '../prune/gates.js';
+import { followLastPrune } from '../records/last-prune.js';
 import { nextBoundary, parseSchedule } from '../prune/schedule.js';
 import type { RunningAgent } from './agent.js';
 import { healthOf } from './health.js';
@@ -23,7 +24,7 @@ export interface ServeOptions {
   logger: Logger;
   policy: IdlePolicy;
   prune: 'on' | 'off' | 'dry-run';
-  /** The wall clock (tests may pin it). */
+  /** The clock (default the agent's; tests may pin it). */
   now?: () => number;
   readDisk?: (path: string) => Promise<DiskReading>;
   /** Node process metrics (heap, event loop lag, fds) beside the agent's; on in production. */
@@ -52,7 +53,7 @@ const url = (a: { host: string; port: number }) =>
  */
 export async function serveAgent(opts: ServeOptions): Promise<Served> {
   const { agent, config, logger, policy } = opts;
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? agent.now;
   const readDisk = opts.readDisk ?? statfsDisk;
   const schedule =
     opts.prune === 'off'
@@ -61,10 +62,7 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
   const next = () => (schedule ? nextBoundary(schedule, now()) : undefined);
   const disks = () => readImageDisks(agent.model()?.engine, config, readDisk);
   const removal = () => storeGate(agent.model()?.engine?.imageStore, config.allowContainerdStoreRemoval);
-  const idle = () => {
-    const model = agent.model();
-    return model ? idleAnswer(model, policy, now()) : undefined;
-  };
+  const idle = agent.idle;
 
   const metrics = createAgentMetrics(
     {
@@ -73,19 +71,27 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
       queueDepth: () => agent.loop.queueDepth(),
       disks,
       prune: () => ({
-        ...(agent.pruneState.lastRunAt !== undefined && { lastRunAt: agent.pruneState.lastRunAt }),
+        ...(agent.pruneBook.get().lastRunAt !== undefined && { lastRunAt: agent.pruneBook.get().lastRunAt }),
         ...(schedule && { nextBoundary: next(), schedule: schedule.cron, tz: schedule.tz }),
       }),
       pullBudget: config.pullBudget,
+      now,
     },
     { processMetrics: opts.processMetrics ?? false },
   );
   // The engine that answered at start names every record from here on; else the first list's does.
   let bound = bindNode(logger, opts.engine);
-  const counting: Subscription = agent.ticks$.subscribe((tick) => {
-    bound ||= bindNode(logger, agent.model()?.engine);
-    metrics.observe(tick);
-  });
+  // Every record, whoever made it: the model's, the boundary runner's and the executor's alike.
+  const counting: Subscription = agent.records.records$.subscribe((r) => metrics.count(r));
+  counting.add(
+    agent.ticks$.subscribe((tick) => {
+      bound ||= bindNode(logger, agent.model()?.engine);
+      metrics.observeTick(tick);
+    }),
+  );
+  // The status's last run, from the same stream.
+  const lastPrune = followLastPrune(agent.records.records$);
+  counting.add(lastPrune.sub);
 
   let http: HttpServer | undefined;
   if (config.listen) {
@@ -95,13 +101,17 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
         metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
         status: async () => {
           const model = agent.model();
-          if (!model) return undefined;
+          const answer = agent.idle();
+          if (!model || !answer) return undefined;
           const readings = await disks();
-          return statusDocument(model, policy, now(), {
-            disk: decidingReading(readings),
-            disks: readings,
-            removal: removal(),
-          });
+          return {
+            ...statusDocument(model, policy, answer, now(), {
+              disk: decidingReading(readings),
+              disks: readings,
+              removal: removal(),
+            }),
+            lastPruneRun: lastPrune.last() ?? null,
+          };
         },
       });
     } catch (err) {
@@ -134,7 +144,7 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
       : 'image store not known yet (the engine has not answered)',
   ];
   const startLine = parts.join('; ');
-  logger.info(
+  agent.records.emit(
     {
       event: 'agent.start',
       dockerHost: config.dockerHost,
@@ -148,7 +158,7 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
       ...(boundary !== undefined && { nextBoundary: new Date(boundary).toISOString() }),
       ...(http && { listen: url(http.address) }),
     },
-    startLine,
+    { msg: startLine },
   );
 
   return {

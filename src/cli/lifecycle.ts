@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { Logger } from 'pino';
+import type { RecordStream } from '../records/record-stream.js';
 
 /**
  * Past this a stop is abandoned: below the 10 s that `docker stop` and Swarm give before SIGKILL, so the
@@ -10,7 +10,8 @@ export const HARD_STOP_MS = 9_000;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export interface LifecycleOptions {
-  logger: Logger;
+  /** Its records (agent.stop, agent.stopped, …) go on the record stream with every other. */
+  records: Pick<RecordStream, 'emit'>;
   /** Stops new work, lets a removal in progress finish, writes the state file. */
   stop(reason: string): Promise<void>;
   /** Writes out what the log destination still buffers (synchronously). */
@@ -34,24 +35,24 @@ export interface LifecycleOptions {
 export function runUntilStopped(opts: LifecycleOptions): Promise<{ reason: string }> {
   const signals = opts.signals ?? process;
   const exit = opts.exit ?? ((code: number) => process.exit(code));
-  const { logger } = opts;
+  const { emit } = opts.records;
   return new Promise((resolve) => {
     let stopping = false;
     let forTimer: NodeJS.Timeout | undefined;
     const begin = (reason: string) => {
       if (stopping) {
         // A second signal: the operator means it. Nothing in flight is worth more than their word.
-        logger.warn({ event: 'agent.stop-now', reason }, 'agent.stop-now');
+        emit({ event: 'agent.stop-now', level: 'warn', reason });
         opts.flush();
         exit(SIGNAL_EXIT[reason] ?? 1);
         return;
       }
       stopping = true;
       const startedAt = Date.now();
-      logger.info({ event: 'agent.stop', reason }, 'agent.stop');
+      emit({ event: 'agent.stop', reason });
       if (forTimer) clearTimeout(forTimer);
       const hard = setTimeout(() => {
-        logger.error({ event: 'agent.stop-timeout', ms: Date.now() - startedAt }, 'agent.stop-timeout');
+        emit({ event: 'agent.stop-timeout', level: 'error', ms: Date.now() - startedAt });
         opts.flush();
         exit(1);
       }, opts.hardStopMs ?? HARD_STOP_MS);
@@ -59,9 +60,9 @@ export function runUntilStopped(opts: LifecycleOptions): Promise<{ reason: strin
       opts
         .stop(reason)
         .then(
-          () => logger.info({ event: 'agent.stopped', ms: Date.now() - startedAt }, 'agent.stopped'),
+          () => emit({ event: 'agent.stopped', ms: Date.now() - startedAt }),
           (err: unknown) => {
-            logger.error({ event: 'agent.stop-failed', err }, 'agent.stop-failed');
+            emit({ event: 'agent.stop-failed', level: 'error', err });
             process.exitCode = 1;
           },
         )

@@ -1,9 +1,9 @@
 import type { Config } from '../config/options.js';
 import { readImageDisks } from '../host/disk.js';
-import type { IdlePolicy } from '../model/idle.js';
+import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
 import type { Model } from '../model/types.js';
 import { decidingReading } from '../prune/filesystems.js';
-import type { DiskReading } from '../prune/gates.js';
+import type { DiskReading, ImageDiskReading } from '../prune/gates.js';
 import { type AgentState, clocksOf, loadState } from '../state/state-file.js';
 import { oneShotModel } from '../streams/one-shot.js';
 import { connect, idlePolicy } from './shared.js';
@@ -11,8 +11,10 @@ import { connect, idlePolicy } from './shared.js';
 export interface OneShotView {
   model: Model;
   policy: IdlePolicy;
+  /** The one-shot model's idle answer at `now` (the quiet period from the engine's replay). */
+  idle: IdleAnswer;
   /** Every filesystem that holds images (prune/filesystems.ts), and the one that decides. */
-  disks: DiskReading[];
+  disks: ImageDiskReading[];
   disk: DiskReading;
   /** The state file as read (never written by one-shot commands). */
   state: AgentState;
@@ -36,8 +38,15 @@ export async function oneShotView(config: Config): Promise<OneShotView> {
     lookbackMs: config.quietPeriodMs,
     savedClocks: clocksOf(state),
     ...(state.engineId && { savedEngineId: state.engineId }),
-    ...(info.systemTime !== undefined && { engineNow: info.systemTime }),
   });
   const disks = await readImageDisks(model.engine ?? info, config);
-  return { model, policy, disks, disk: decidingReading(disks), state, now };
+  return {
+    model,
+    policy,
+    idle: idleAnswer(model, policy, now),
+    disks,
+    disk: decidingReading(disks),
+    state,
+    now,
+  };
 }

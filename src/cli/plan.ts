@@ -1,6 +1,7 @@
+import { formatBytes } from '../report/style.js';
+import { shortId } from '../docker/short-id.js';
 import type { Command } from 'commander';
-import { idleAnswer } from '../model/idle.js';
-import { type Evaluation, evaluate } from '../prune/evaluate.js';
+import { type Evaluation, evaluate, gatesFields } from '../prune/evaluate.js';
 import type { DiskReading } from '../prune/gates.js';
 import { nextBoundary } from '../prune/schedule.js';
 import { oneShotView } from './one-shot-view.js';
@@ -17,10 +18,10 @@ export function planCommand(program: Command): void {
     action(async (opts: Record<string, unknown>) => {
       const { config } = configFrom(opts);
       const schedule = scheduleOf(config);
-      const { model, policy, disks, now } = await oneShotView(config);
+      const { model, idle, disks, now } = await oneShotView(config);
       const e = evaluate({
         model,
-        idle: idleAnswer(model, policy, now),
+        idle,
         disks,
         now,
         ...pruneSettings(config),
@@ -39,7 +40,7 @@ export function planDocument(e: Evaluation, next: number) {
     minAgeMs: plan.minAgeMs,
     wouldFire: decision.fire,
     reasons: decision.reasons,
-    gates: decision.gates,
+    gates: gatesFields(decision.gates),
     disk: e.disk,
     disks: e.disks,
     candidates: plan.candidates.map((c) => ({
@@ -64,7 +65,7 @@ function renderPlan(doc: PlanDocument): string {
   const lines: string[] = [];
   const { gates } = doc;
   lines.push(
-    `plan at ${doc.at}: ${doc.totals.candidates} candidate${doc.totals.candidates === 1 ? '' : 's'} (${bytesText(doc.totals.bytes)}), ${doc.totals.kept} kept`,
+    `plan at ${doc.at}: ${doc.totals.candidates} candidate${doc.totals.candidates === 1 ? '' : 's'} (${formatBytes(doc.totals.bytes)}), ${doc.totals.kept} kept`,
   );
   lines.push(
     `gates: idle ${gates.idle.pass ? 'yes' : 'no'}; disk ${gates.disk.usedPercent === undefined ? 'unknown' : `${gates.disk.usedPercent.toFixed(1)}%`} (high-water ${gates.disk.high}%); candidates ${gates.candidates.count}; image store ${gates.store.imageStore}${gates.store.pass ? '' : ' (removal off)'}`,
@@ -76,7 +77,7 @@ function renderPlan(doc: PlanDocument): string {
   if (doc.candidates.length === 0) lines.push('  (nothing)');
   for (const c of doc.candidates)
     lines.push(
-      `  ${c.kind} ${label(c)}  ${bytesText(c.bytes)}  untouched ${c.untouchedForText}${c.refs.length ? `  ${c.refs.join(', ')}` : ''}`,
+      `  ${c.kind} ${label(c)}  ${formatBytes(c.bytes)}  untouched ${c.untouchedForText}${c.refs.length ? `  ${c.refs.join(', ')}` : ''}`,
     );
   lines.push(`  build cache unused for ${doc.buildCache.untilHours}h (the engine decides which records)`);
   lines.push('', 'kept:');
@@ -91,23 +92,11 @@ function renderPlan(doc: PlanDocument): string {
 export function diskText(d: DiskReading): string {
   const where = `${d.path}${d.role ? ` (${d.role})` : ''}`;
   return d.ok
-    ? `${where}: ${d.usedPercent.toFixed(1)}% used, ${bytesText(d.freeBytes)} free`
+    ? `${where}: ${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free`
     : `${where}: unknown (${d.reason})`;
 }
 
 function label(x: { kind: string; id: string; name?: string }): string {
-  const short = x.id.replace(/^sha256:/, '').slice(0, 12);
+  const short = shortId(x.id);
   return x.name ? `${x.name} (${short})` : short;
-}
-
-/** Bytes for people: `512 B`, `3.4 MB`, `1.2 GB` (powers of 1000, like docker's own output). */
-export function bytesText(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${v} ${units[i]}` : `${v.toFixed(1)} ${units[i]}`;
 }

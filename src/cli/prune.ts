@@ -1,8 +1,12 @@
+import { shortId } from '../docker/short-id.js';
 import type { Command } from 'commander';
 import { type PruneNowResult, pruneNow } from '../agent/prune-now.js';
 import { LayerwardenError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { bytesText } from './plan.js';
+import { logRecords } from '../records/log-records.js';
+import { createRecordStream } from '../records/record-stream.js';
+import { gatesFields } from '../prune/evaluate.js';
+import { formatBytes } from '../report/style.js';
 import { pruneSettings } from './prune-config.js';
 import { action, configFrom, connect, idlePolicy, withSharedOptions } from './shared.js';
 import { openState } from './state-owner.js';
@@ -25,13 +29,15 @@ export function pruneCommand(program: Command): void {
       const { config } = configFrom(opts);
       // The log stream (prune.decision, prune.removed, …) is the audit trail: stderr unless --log-file.
       const { logger, flush } = createLogger({ level: config.logLevel, file: config.logFile ?? 'stderr' });
+      const records = createRecordStream();
+      logRecords(records.records$, logger);
       const dryRun = opts.dryRun === true;
       let release = async () => {};
       try {
         // The state file first: with an agent running, that is what the operator needs to hear.
         const opened = await openState(config, `prune --now${dryRun ? ' --dry-run' : ''}`, {
           owner: dryRun ? 'if-free' : 'always',
-          logger,
+          records,
           now: Date.now(),
         });
         release = opened.release;
@@ -41,6 +47,7 @@ export function pruneCommand(program: Command): void {
           settings: pruneSettings(config),
           port,
           logger,
+          records,
           state: opened.state,
           readOnly: opened.readOnly,
           policy: idlePolicy(config),
@@ -69,7 +76,7 @@ export function pruneDocument({ evaluation, result }: PruneNowResult, dryRun: bo
     at: plan.at,
     fired: decision.fire,
     dryRun,
-    gates: decision.gates,
+    gates: gatesFields(decision.gates),
     reasons: decision.reasons,
     disk: evaluation.disk,
     disks: evaluation.disks,
@@ -94,17 +101,16 @@ function renderPrune(doc: PruneDocument): string {
     for (const r of doc.reasons) lines.push(`  - ${r}`);
     return `${lines.join('\n')}\n`;
   }
-  const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
   lines.push(
     doc.dryRun
       ? `dry run: ${doc.wouldRemove?.length ?? 0} item(s) would be removed`
-      : `pruned: ${doc.removed.length} removed, ${bytesText(doc.reclaimedBytes)} reclaimed (${doc.outcome})`,
+      : `pruned: ${doc.removed.length} removed, ${formatBytes(doc.reclaimedBytes)} reclaimed (${doc.outcome})`,
   );
   for (const r of doc.dryRun ? (doc.wouldRemove ?? []) : doc.removed)
     lines.push(
-      `  ${r.kind} ${short(r.id)}  ${bytesText(r.bytes)}${r.refs.length ? `  ${r.refs.join(', ')}` : ''}`,
+      `  ${r.kind} ${shortId(r.id)}  ${formatBytes(r.bytes)}${r.refs.length ? `  ${r.refs.join(', ')}` : ''}`,
     );
-  for (const s of doc.skipped) lines.push(`  skipped ${s.kind} ${short(s.id)}: ${s.reason}`);
+  for (const s of doc.skipped) lines.push(`  skipped ${s.kind} ${shortId(s.id)}: ${s.reason}`);
   if (doc.alreadyGone.length) lines.push(`  already gone: ${doc.alreadyGone.length}`);
   if (doc.aborted)
     lines.push(

@@ -1,5 +1,5 @@
-import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
+import type { RecordStream } from '../records/record-stream.js';
 import { LayerwardenError } from '../errors.js';
 import { type AgentState, loadState } from '../state/state-file.js';
 import { holderText, lockState } from '../state/state-lock.js';
@@ -24,9 +24,10 @@ export interface OpenedState {
 export async function openState(
   config: Config,
   command: string,
-  opts: { owner: 'always' | 'if-free' | 'never'; logger: Logger; now: number },
+  opts: { owner: 'always' | 'if-free' | 'never'; records: Pick<RecordStream, 'emit'>; now: number },
 ): Promise<OpenedState> {
-  const { logger, now } = opts;
+  const { now } = opts;
+  const { emit } = opts.records;
   let release = async () => {};
   let readOnly = opts.owner === 'never';
   if (!readOnly) {
@@ -47,14 +48,12 @@ export async function openState(
       release = lock.release;
       const from = lock.tookOverFrom;
       if (from)
-        logger.warn(
-          {
-            event: 'state.lock-taken-over',
-            path: `${config.stateFile}.lock`,
-            ...(from === 'unreadable' ? { reason: 'unreadable' } : { reason: 'stale', from }),
-          },
-          'state.lock-taken-over',
-        );
+        emit({
+          event: 'state.lock-taken-over',
+          level: 'warn',
+          path: `${config.stateFile}.lock`,
+          ...(from === 'unreadable' ? { reason: 'unreadable' as const } : { reason: 'stale' as const, from }),
+        });
     }
   }
   const loaded = await loadState(config.stateFile, now, { readOnly }).catch(async (err: unknown) => {
@@ -62,7 +61,7 @@ export async function openState(
     throw err;
   });
   if (loaded.movedTo)
-    logger.warn({ event: 'state.moved', reason: loaded.warning, to: loaded.movedTo }, 'state.moved');
-  else if (loaded.warning) logger.warn({ event: 'state.ignored', reason: loaded.warning }, 'state.ignored');
+    emit({ event: 'state.moved', level: 'warn', reason: loaded.warning, to: loaded.movedTo });
+  else if (loaded.warning) emit({ event: 'state.ignored', level: 'warn', reason: loaded.warning });
   return { state: loaded.state, readOnly, release };
 }

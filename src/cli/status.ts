@@ -17,10 +17,10 @@ export function statusCommand(program: Command): void {
     action(async (opts: Record<string, unknown>) => {
       const { config } = configFrom(opts);
       const schedule = scheduleOf(config);
-      const { model, policy, disk, disks, state, now } = await oneShotView(config);
+      const { model, policy, idle, disk, disks, state, now } = await oneShotView(config);
       const removal = storeGate(model.engine?.imageStore, config.allowContainerdStoreRemoval);
       const doc: StatusWithPrune = {
-        ...statusDocument(model, policy, now, { disk, disks, removal }),
+        ...statusDocument(model, policy, idle, now, { disk, disks, removal }),
         candidates: planPrune(model, { minAgeMs: config.minAgeMs }, now).totals.candidates,
         nextBoundary: new Date(nextBoundary(schedule, now)).toISOString(),
         lastPrune: state.prune,

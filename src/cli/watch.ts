@@ -5,7 +5,9 @@ import { startBoundaryRunner } from '../agent/boundary-runner.js';
 import { engineAtStart, serveAgent } from '../agent/serve.js';
 import { parseDuration } from '../config/duration.js';
 import { createDockerodePort } from '../docker/dockerode-port.js';
-import { createLogger, logNote } from '../log/logger.js';
+import { createLogger } from '../log/logger.js';
+import { logRecords } from '../records/log-records.js';
+import { createRecordStream } from '../records/record-stream.js';
 import { startLiveReport } from '../report/live-report.js';
 import { REPORT_FORMATS, type ReportFormat, styleFor } from '../report/style.js';
 import { runUntilStopped } from './lifecycle.js';
@@ -51,6 +53,9 @@ export function watchCommand(program: Command): void {
         level: config.logLevel,
         ...(config.logFile && { file: config.logFile }),
       });
+      // One stream of records for the whole run; the logger is its first subscriber.
+      const records = createRecordStream();
+      logRecords(records.records$, logger);
       const port = createDockerodePort(config.dockerHost);
       // An engine that answers but serves no version the agent speaks: one line and exit 3, not a
       // resident agent that can never list. One not answering yet is waited for as always.
@@ -64,7 +69,7 @@ export function watchCommand(program: Command): void {
         `watch${prune === 'on' ? '' : ` (${prune})`}`,
         {
           owner: prune === 'off' ? 'never' : 'always',
-          logger,
+          records,
           now: Date.now(),
         },
       ).catch((err: unknown) => {
@@ -72,10 +77,10 @@ export function watchCommand(program: Command): void {
         throw err;
       });
       const policy = idlePolicy(config);
-      const agent = startAgent({ config, port, logger, state, policy, readOnly });
+      const agent = startAgent({ config, port, logger, records, state, policy, readOnly });
       const report =
         reportFormat &&
-        startLiveReport(agent.ticks$, {
+        startLiveReport(records.records$, {
           format: reportFormat,
           style: styleFor(process.stdout),
           write: (s) => process.stdout.write(s),
@@ -87,7 +92,6 @@ export function watchCommand(program: Command): void {
         policy,
         settings: pruneSettings(config),
         mode: prune,
-        log: (note) => logNote(logger, note),
       });
       // The prune first: one under way stops before its next removal, then the agent saves its state.
       const stopAll = () =>
@@ -112,7 +116,7 @@ export function watchCommand(program: Command): void {
       if (config.logFile && config.logFile !== 'stderr') process.stderr.write(`${served.startLine}\n`);
 
       await runUntilStopped({
-        logger,
+        records,
         flush,
         reopen,
         ...(typeof opts.for === 'number' && { forMs: opts.for }),

@@ -1,8 +1,15 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { DEFAULT_QUIET_PERIOD_MS } from '../model/idle.js';
+import { DEFAULT_PULL_BUDGET } from '../model/images/pull-budget.js';
 import { DEFAULT_CONTAINERD_ROOT } from '../prune/filesystems.js';
-import { CONTAINERD_STORE_OPT_IN } from '../prune/gates.js';
+import { CONTAINERD_STORE_OPT_IN, DEFAULT_DISK_HIGH_PERCENT } from '../prune/gates.js';
+import { DEFAULT_MIN_AGE_MS } from '../prune/plan.js';
+import { DEFAULT_CRON, DEFAULT_WINDOW_MS } from '../prune/schedule.js';
+import { DEFAULT_BACKOFF } from '../streams/backoff.js';
+import { DEFAULT_SILENCE_MS } from '../streams/engine-events.js';
+import { DEFAULT_RESYNC_MS } from '../streams/model-loop.js';
 import { parseDuration } from './duration.js';
 
 /** The effective configuration every command works from, validated before any work starts. */
@@ -132,7 +139,7 @@ export const OPTION_SPECS = [
     help: 'prune only at or above this disk usage (default 80)',
     parse: percent,
     expects: 'a percentage above 0, at most 100',
-    fallback: () => 80,
+    fallback: () => DEFAULT_DISK_HIGH_PERCENT,
   }),
   spec({
     key: 'diskLowPercent',
@@ -179,7 +186,7 @@ export const OPTION_SPECS = [
     help: 'untouched at least this long to be pruned (default 24h)',
     parse: positiveDuration,
     expects: 'a duration like 24h',
-    fallback: () => 86_400_000,
+    fallback: () => DEFAULT_MIN_AGE_MS,
   }),
   spec({
     key: 'schedule',
@@ -188,7 +195,7 @@ export const OPTION_SPECS = [
     help: 'daily boundary (default "0 0 * * *", midnight)',
     parse: nonEmpty,
     expects: 'a cron expression',
-    fallback: () => '0 0 * * *',
+    fallback: () => DEFAULT_CRON,
   }),
   spec({
     key: 'tz',
@@ -206,7 +213,7 @@ export const OPTION_SPECS = [
     help: 'how long after a boundary the first idle moment may prune (default 6h)',
     parse: positiveDuration,
     expects: 'a duration like 6h',
-    fallback: () => 6 * 3_600_000,
+    fallback: () => DEFAULT_WINDOW_MS,
   }),
   spec({
     key: 'quietPeriodMs',
@@ -215,7 +222,7 @@ export const OPTION_SPECS = [
     help: 'busy this long after a pull or container start (default 5m)',
     parse: (t) => parseDuration(t),
     expects: 'a duration like 5m',
-    fallback: () => 300_000,
+    fallback: () => DEFAULT_QUIET_PERIOD_MS,
   }),
   spec({
     key: 'runStack',
@@ -269,7 +276,7 @@ export const OPTION_SPECS = [
     help: 'periodic full re-list and diff (default 5m)',
     parse: positiveDuration,
     expects: 'a duration like 5m',
-    fallback: () => 300_000,
+    fallback: () => DEFAULT_RESYNC_MS,
   }),
   spec({
     key: 'watchdogMs',
@@ -278,7 +285,7 @@ export const OPTION_SPECS = [
     help: 'ping the engine after this long without a byte on the events stream (default 30s)',
     parse: positiveDuration,
     expects: 'a duration like 30s',
-    fallback: () => 30_000,
+    fallback: () => DEFAULT_SILENCE_MS,
   }),
   spec({
     key: 'reconnectMaxMs',
@@ -287,7 +294,7 @@ export const OPTION_SPECS = [
     help: 'longest wait between reconnect attempts, and the retry interval on EACCES (default 30s)',
     parse: positiveDuration,
     expects: 'a duration like 30s',
-    fallback: () => 30_000,
+    fallback: () => DEFAULT_BACKOFF.maxMs,
   }),
   spec({
     key: 'pullBudget',
@@ -296,6 +303,6 @@ export const OPTION_SPECS = [
     help: 'pulls per registry per 6h before a warning (default 200)',
     parse: (t) => (/^\d+$/.test(t) && Number(t) > 0 ? Number(t) : undefined),
     expects: 'a positive whole number',
-    fallback: () => 200,
+    fallback: () => DEFAULT_PULL_BUDGET.limit,
   }),
 ] as const;

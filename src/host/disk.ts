@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import type { EngineInfo } from '../docker/types.js';
 import { type FilesystemSettings, imageFilesystems } from '../prune/filesystems.js';
-import { type DiskReading, diskReadingFromStatfs } from '../prune/gates.js';
+import { type DiskReading, diskReadingFromStatfs, type ImageDiskReading } from '../prune/gates.js';
 
 /** Reads the filesystem holding `path`; any failure is an unknown reading (which never lets a prune fire). */
 export async function readDisk(path: string): Promise<DiskReading> {
@@ -20,7 +20,7 @@ export async function readImageDisks(
   engine: EngineInfo | undefined,
   settings: FilesystemSettings,
   read: (path: string) => Promise<DiskReading> = readDisk,
-): Promise<DiskReading[]> {
+): Promise<ImageDiskReading[]> {
   const paths = imageFilesystems(engine, settings);
   return Promise.all(paths.map(async (p) => ({ ...(await read(p.path)), role: p.role })));
 }

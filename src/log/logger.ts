@@ -1,5 +1,4 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { Note } from '../model/types.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -50,10 +49,4 @@ export function bindNode(logger: Logger, engine: { name: string; id: string } | 
   boundNode.add(logger);
   logger.setBindings({ node: { name: engine.name, id: engine.id } });
   return true;
-}
-
-/** Writes a reducer note as a log record at its level. */
-export function logNote(logger: Logger, note: Note): void {
-  const { level = 'info', event, ...fields } = note;
-  logger[level]({ event, ...fields }, event);
 }

@@ -1,9 +1,11 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BusyReason, IdleAnswer } from '../model/idle.js';
+import { PULL_BUDGET_WINDOW_MS, pullsInWindow } from '../model/images/pull-budget.js';
 import type { Model } from '../model/types.js';
 import type { DiskReading } from '../prune/gates.js';
+import type { StampedRecord } from '../records/record-stream.js';
 import type { Tick } from '../streams/model-loop.js';
-import { createTickCounters } from './tick-counters.js';
+import { createRecordCounters } from './record-counters.js';
 
 /** What the gauges read on each scrape: live values, never a copy taken at start. */
 export interface MetricsSources {
@@ -20,12 +22,16 @@ export interface MetricsSources {
   prune(): { lastRunAt?: number; nextBoundary?: number; schedule?: string; tz?: string };
   /** Pulls per registry per window before a warning (`--pull-budget`). */
   pullBudget: number;
+  /** The agent's clock (the scheduler's), for the pulls still in the budget window. */
+  now(): number;
 }
 
 export interface AgentMetrics {
   registry: Registry;
-  /** Counts what one tick says happened (events, pulls, evictions, resyncs, prune records). */
-  observe(tick: Tick): void;
+  /** Counts the engine event a tick applied (`layerwarden_events_total`). */
+  observeTick(tick: Tick): void;
+  /** Counts one record of the record stream (every other counter). */
+  count(record: StampedRecord): void;
   /** The Prometheus text exposition. */
   render(): Promise<string>;
   contentType: string;
@@ -50,7 +56,7 @@ export function createAgentMetrics(
 ): AgentMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const counters = createTickCounters(registry);
+  const counters = createRecordCounters(registry);
   const bool = (v: boolean | undefined) => (v ? 1 : 0);
 
   new Gauge({
@@ -130,7 +136,7 @@ export function createAgentMetrics(
   // One statfs per path per scrape, shared by the disk gauges (the registry collects them concurrently).
   let diskRead: { at: number; readings: Promise<DiskReading[]> } | undefined;
   const disks = () => {
-    const now = Date.now();
+    const now = sources.now();
     if (!diskRead || now - diskRead.at > 1000) diskRead = { at: now, readings: sources.disks() };
     return diskRead.readings;
   };
@@ -200,12 +206,18 @@ export function createAgentMetrics(
   });
   new Gauge({
     name: 'layerwarden_registry_pulls_in_window',
-    help: `Pulls per registry in the last ${counters.budgetWindowMs / 3_600_000} h, against the budget`,
+    help: `Pulls per registry in the last ${PULL_BUDGET_WINDOW_MS / 3_600_000} h, against the budget`,
     labelNames: ['registry'],
     registers,
     collect() {
       this.reset();
-      for (const [registry, n] of counters.pullsInWindow(Date.now())) this.set({ registry }, n);
+      // The model's own budget windows: the count the `pull.budget` warnings are decided on.
+      const now = sources.now();
+      const budget = { limit: sources.pullBudget, windowMs: PULL_BUDGET_WINDOW_MS };
+      for (const [registry, window] of sources.model()?.pullWindows ?? []) {
+        const n = pullsInWindow(window, now, budget);
+        if (n > 0) this.set({ registry }, n);
+      }
     },
   });
 
@@ -213,7 +225,8 @@ export function createAgentMetrics(
 
   return {
     registry,
-    observe: counters.observe,
+    observeTick: counters.observeTick,
+    count: counters.count,
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };

@@ -1,12 +1,12 @@
+import { shortId } from '../docker/short-id.js';
 import type { EngineEvent } from '../docker/types.js';
-import { type ApplyContext, pullContext } from './apply.js';
-import { setContainer } from './containers.js';
-import { containerFromCreate, tagFromEvent } from './event-facts.js';
-import { imageDeleted, imagePruned } from './eviction-events.js';
-import { touchBurst } from './evictions.js';
-import { touchImage } from './images.js';
-import { queuePull } from './pulls.js';
-import { watchService } from './services.js';
+import { type ApplyContext, pullContext } from './context.js';
+import { containerFromCreate, setContainer } from './containers/containers.js';
+import { imageDeleted, imagePruned } from './evictions/eviction-events.js';
+import { touchBurst } from './evictions/evictions.js';
+import { tagFromEvent, touchImage } from './images/images.js';
+import { queuePull } from './images/pulls.js';
+import { watchService } from './services/services.js';
 import type { Model, Note, Want } from './types.js';
 
 /** Container actions that change what the model holds; the rest (exec_*, attach, resize, top…) do not. */
@@ -39,7 +39,6 @@ const IMAGE_LIST_ACTIONS = new Set([
 /** One engine event: what it says exactly is applied at once; the rest becomes wants (lists, inspects). */
 export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, notes: Note[], wants: Want[]) {
   const { now, policy } = ctx;
-  model.eventCounts.set(e.type, (model.eventCounts.get(e.type) ?? 0) + 1);
   if (e.type === 'image') {
     if (!IMAGE_LIST_ACTIONS.has(e.action)) return;
     switch (e.action) {
@@ -101,7 +100,7 @@ export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, note
     const known = model.containers.get(e.actorId);
     if (e.action === 'start' || e.action === 'restart') {
       // Not the `name` attribute: labels merge into it and can overwrite it (the inspect brings the name).
-      model.activity.containerStart = { at: now, name: known?.name ?? e.actorId.slice(0, 12), id: e.actorId };
+      model.activity.containerStart = { at: now, name: known?.name ?? shortId(e.actorId), id: e.actorId };
       if (known) setContainer(model, e.actorId, { ...known, state: 'running' });
     } else if (e.action === 'die' && known) {
       setContainer(model, e.actorId, { ...known, state: 'exited', finishedAt: e.timeMs });

@@ -1,23 +1,16 @@
+import { applyRecentActivity } from './activity.js';
 import { applyEvent } from './apply-event.js';
-import { applyContainers, applyCreatedImage, applyImages, applySnapshot } from './snapshot.js';
-import { setContainer, toEntry } from './containers.js';
-import { BURST_QUIET_MS, recordEviction, settleEvictions } from './evictions.js';
-import { announceOwnRemoval, answerOwnRemoval } from './own-removals.js';
-import { touchImage } from './images.js';
-import type { PullBudget } from './pull-budget.js';
-import { drainPulls, resolvePulls } from './pulls.js';
+import { type ApplyContext, pullContext } from './context.js';
+import { applyContainers, applyCreatedImage, applyImages, applySnapshot } from './sync/snapshot.js';
+import { setContainer, toEntry } from './containers/containers.js';
+import { BURST_QUIET_MS, recordEviction, settleEvictions } from './evictions/evictions.js';
+import { announceOwnRemoval, answerOwnRemoval } from './evictions/own-removals.js';
+import { touchImage } from './images/images.js';
+import { drainPulls, resolvePulls } from './images/pulls.js';
 import { safeSample } from './safe-sample.js';
-import { anyUnsettled, putServices } from './services.js';
-import { type RunPolicy, settleStacks } from './stacks.js';
+import { anyUnsettled, putServices } from './services/services.js';
+import { settleStacks } from './services/stacks.js';
 import type { Model, ModelInput, Note, Step, Want } from './types.js';
-
-export interface ApplyContext {
-  /** The agent's clock, ms since the epoch. */
-  now: number;
-  policy: RunPolicy;
-  /** Pulls per registry before a `pull.budget` warning (default 200 per 6 h). */
-  pullBudget?: PullBudget;
-}
 
 /** What an operator needs to read when the socket refuses us: the fix is theirs, the agent keeps retrying. */
 export const PERMISSION_HINT =
@@ -40,8 +33,11 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
     case 'event':
       applyEvent(model, input.event, ctx, notes, wants);
       break;
+    case 'recent-activity':
+      applyRecentActivity(model, input);
+      break;
     case 'snapshot':
-      applySnapshot(model, input.snapshot, input.reason, input.startedAt, ctx, notes);
+      applySnapshot(model, input.snapshot, input.reason, input.startedAt, ctx, notes, wants);
       break;
     case 'images':
       applyImages(model, input.images, ctx, notes, input.engineTimeMs);
@@ -163,9 +159,3 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
   }
   return { notes, wants };
 }
-
-export const pullContext = (ctx: ApplyContext) => ({
-  now: ctx.now,
-  policy: ctx.policy,
-  ...(ctx.pullBudget && { budget: ctx.pullBudget }),
-});

@@ -1,4 +1,4 @@
-import { createEvictionMemory } from './eviction-memory.js';
+import { createEvictionMemory } from './evictions/eviction-memory.js';
 import type { ImageClocks, Model } from './types.js';
 
 /** An empty model, not in sync, optionally with clocks restored from the state file. */
@@ -26,6 +26,5 @@ export function createModel(
     serviceWatches: new Map(),
     ownRemovals: new Map(),
     evictionMemory: createEvictionMemory(),
-    eventCounts: new Map(),
   };
 }

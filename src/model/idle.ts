@@ -1,9 +1,13 @@
-import { isRun, liveRuns, type RunPolicy } from './stacks.js';
+import { isRun, liveRuns, type RunPolicy } from './services/stacks.js';
 import type { Model } from './types.js';
 
+/**
+ * Why the host is busy. Times are the agent's clock in ms since the epoch; records and text format them
+ * at the edge (src/records/busy.ts, `busyText`).
+ */
 export type BusyReason =
   | { reason: 'out-of-sync'; detail: string }
-  | { reason: 'run-stack-live'; stack: string; kind: 'swarm' | 'compose'; since: string }
+  | { reason: 'run-stack-live'; stack: string; kind: 'swarm' | 'compose'; since: number }
   | {
       reason: 'service-converging';
       service: string;
@@ -21,20 +25,21 @@ export type BusyReason =
       updateState?: string;
       failingTasks: number;
     }
-  | { reason: 'recent-pull'; ref: string; at: string; quietUntil: string }
-  | { reason: 'recent-container-start'; container: string; at: string; quietUntil: string };
+  | { reason: 'recent-pull'; ref: string; at: number; quietUntil: number }
+  | { reason: 'recent-container-start'; container: string; at: number; quietUntil: number };
 
 export interface IdleAnswer {
   idle: boolean;
   busy: BusyReason[];
 }
 
+/** Busy this long after a pull or a container start, unless `--quiet-period` says otherwise. */
+export const DEFAULT_QUIET_PERIOD_MS = 300_000;
+
 export interface IdlePolicy extends RunPolicy {
   /** Milliseconds after a pull or a container start during which the host is still busy. */
   quietPeriodMs: number;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Idle = in sync with the engine, no live run stack, no converging or stuck service, no pull or container
@@ -45,7 +50,7 @@ export function idleAnswer(model: Model, policy: IdlePolicy, now: number): IdleA
   if (!model.sync.inSync) busy.push({ reason: 'out-of-sync', detail: model.sync.reason ?? 'not in sync' });
   for (const stack of liveRuns(model, policy)) {
     const s = model.liveStacks.get(stack);
-    if (s) busy.push({ reason: 'run-stack-live', stack, kind: s.kind, since: iso(s.since) });
+    if (s) busy.push({ reason: 'run-stack-live', stack, kind: s.kind, since: s.since });
   }
   for (const s of model.services.values()) {
     // Infrastructure stacks (not runs, e.g. --ignore-stack) never hold the host busy, not even while they
@@ -63,27 +68,29 @@ export function idleAnswer(model: Model, policy: IdlePolicy, now: number): IdleA
       busy.push({ reason: 'service-stuck', ...base, failingTasks: s.failingTasks });
   }
   busy.push(...quietReasons(model.activity, policy.quietPeriodMs, now));
+  const unknown = model.activity.unknown;
+  if (unknown && now < unknown.until) busy.push({ reason: 'out-of-sync', detail: unknown.detail });
   return { idle: busy.length === 0, busy };
 }
 
 /** The quiet period's busy reasons: a pull or a container start less than `quietPeriodMs` ago. */
-export function quietReasons(activity: Model['activity'], quietPeriodMs: number, now: number): BusyReason[] {
+function quietReasons(activity: Model['activity'], quietPeriodMs: number, now: number): BusyReason[] {
   const busy: BusyReason[] = [];
   const { pull, containerStart } = activity;
   if (pull && now - pull.at < quietPeriodMs) {
     busy.push({
       reason: 'recent-pull',
       ref: pull.ref,
-      at: iso(pull.at),
-      quietUntil: iso(pull.at + quietPeriodMs),
+      at: pull.at,
+      quietUntil: pull.at + quietPeriodMs,
     });
   }
   if (containerStart && now - containerStart.at < quietPeriodMs) {
     busy.push({
       reason: 'recent-container-start',
       container: containerStart.name,
-      at: iso(containerStart.at),
-      quietUntil: iso(containerStart.at + quietPeriodMs),
+      at: containerStart.at,
+      quietUntil: containerStart.at + quietPeriodMs,
     });
   }
   return busy;

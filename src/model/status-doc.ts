@@ -1,6 +1,7 @@
-import { isLive } from './containers.js';
-import { type IdlePolicy, idleAnswer } from './idle.js';
-import { isRun } from './stacks.js';
+import { isLive } from './containers/containers.js';
+import { busyFields } from '../records/busy.js';
+import type { IdleAnswer, IdlePolicy } from './idle.js';
+import { isRun } from './services/stacks.js';
 import type { Model } from './types.js';
 
 /** A disk reading as the CLI and the gates see it (see src/prune/gates.ts). */
@@ -54,8 +55,13 @@ export function stackRows(model: Model, policy: IdlePolicy): StackRow[] {
 }
 
 /** The `status --json` document (also served at /v1/status). */
-export function statusDocument(model: Model, policy: IdlePolicy, now: number, extras: StatusExtras = {}) {
-  const answer = idleAnswer(model, policy, now);
+export function statusDocument(
+  model: Model,
+  policy: IdlePolicy,
+  answer: IdleAnswer,
+  now: number,
+  extras: StatusExtras = {},
+) {
   let tagged = 0;
   let digestOnly = 0;
   let none = 0;
@@ -70,7 +76,7 @@ export function statusDocument(model: Model, policy: IdlePolicy, now: number, ex
   return {
     at: new Date(now).toISOString(),
     idle: answer.idle,
-    busy: answer.busy,
+    busy: answer.busy.map(busyFields),
     sync: {
       inSync: model.sync.inSync,
       connected: model.sync.connected,

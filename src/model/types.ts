@@ -8,9 +8,9 @@ import type {
   ServiceInfo,
   TaskInfo,
 } from '../docker/types.js';
-import type { EvictionMemory } from './eviction-memory.js';
-import type { HeldEvictions } from './evictions.js';
-import type { OwnRemoval } from './own-removals.js';
+import type { EvictionMemory } from './evictions/eviction-memory.js';
+import type { HeldEvictions, OwnRemoval } from './evictions/types.js';
+import type { LogRecord } from '../records/record-types.js';
 
 /** The agent's own clocks for an image, in ms since the epoch (agent clock). Persisted in the state file. */
 export interface ImageClocks {
@@ -172,6 +172,8 @@ export interface Model {
     pull?: { at: number; ref: string };
     /** `id` lets the inspect put the real name in place (event attributes can be spoofed by labels). */
     containerStart?: { at: number; name: string; id?: string };
+    /** The activity before the stream connected could not be replayed: busy until `until` (agent clock). */
+    unknown?: { detail: string; until: number };
   };
   /**
    * Pull events not classified yet, by sequence number, in event order (swarm sends one per task). Each
@@ -195,8 +197,6 @@ export interface Model {
   heldEvictions?: HeldEvictions;
   /** Recent evictions by image id, repo:tag and repo@digest, to link a later cold re-pull to its cause. */
   evictionMemory: EvictionMemory;
-  /** Events applied since start, by type (for metrics). */
-  eventCounts: Map<string, number>;
 }
 
 /** What the model is told. `at` is the agent's clock when the input is applied. */
@@ -239,7 +239,19 @@ export type ModelInput =
   | { kind: 'stream.down'; reason: string; code?: string; retryInMs: number; attempt: number }
   | { kind: 'malformed'; reason: string; sample: string }
   | { kind: 'overflow'; limit: number }
-  | { kind: 'refresh.failed'; what: string; message: string };
+  | { kind: 'refresh.failed'; what: string; message: string }
+  | RecentActivity;
+
+/**
+ * The latest pull and container start before the stream connected, from the engine's replay, on the
+ * agent's clock (src/streams/recent-activity.ts); or why they are unknown, and until when that holds.
+ */
+export interface RecentActivity {
+  kind: 'recent-activity';
+  pull?: { at: number; ref: string };
+  containerStart?: { at: number; id: string };
+  unknown?: { detail: string; until: number };
+}
 
 /** Work the reducer asks the streams layer to do (coalesced by key, never inline). */
 export type Want =
@@ -251,14 +263,12 @@ export type Want =
   | { kind: 'resolve-pull'; ref: string }
   /** Push `evictions.settle` after this delay, replacing any earlier request (a timer, not a list). */
   | { kind: 'settle-evictions'; delayMs: number }
-  | { kind: 'resync'; reason: string };
+  | { kind: 'resync'; reason: string }
+  /** The state file holds another engine's clocks: move it aside (the agent owns the file, not the loop). */
+  | { kind: 'set-state-aside' };
 
-/** Something worth a log record, produced by the reducer. `event` is the stable log event name. */
-export interface Note {
-  event: string;
-  level?: 'debug' | 'info' | 'warn' | 'error';
-  [field: string]: unknown;
-}
+/** A record the reducer makes: one of the documented records (src/records/record-types.ts). */
+export type Note = LogRecord;
 
 export interface Step {
   notes: Note[];

@@ -1,4 +1,4 @@
-import { parseRef } from '../model/refs.js';
+import { parseRef } from '../model/images/refs.js';
 import type { ImageEntry } from '../model/types.js';
 
 /**

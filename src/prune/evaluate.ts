@@ -1,14 +1,15 @@
+import { busyFields } from '../records/busy.js';
 import type { IdleAnswer } from '../model/idle.js';
 import type { Model, Note } from '../model/types.js';
 import { decidingReading } from './filesystems.js';
-import { type Decision, type DiskReading, decide, storeGate } from './gates.js';
+import { type Decision, type DiskReading, decide, type ImageDiskReading, storeGate } from './gates.js';
 import { type Plan, planPrune } from './plan.js';
 
 export interface EvaluateInput {
   model: Model;
   idle: IdleAnswer;
   /** A reading of every filesystem that holds images (filesystems.ts `imageFilesystems`). */
-  disks: DiskReading[];
+  disks: ImageDiskReading[];
   minAgeMs: number;
   diskHighPercent: number;
   diskLowPercent?: number;
@@ -23,7 +24,7 @@ export interface Evaluation {
   decision: Decision;
   /** The reading that decided: an unknown one, else the fullest. */
   disk: DiskReading;
-  disks: DiskReading[];
+  disks: ImageDiskReading[];
 }
 
 /**
@@ -55,6 +56,11 @@ export interface DecisionContext {
   closesAt?: number;
 }
 
+/** The gates as records and documents show them (`prune.decision`, `plan --json`, `prune --json`). */
+export function gatesFields(gates: Decision['gates']) {
+  return { ...gates, idle: { ...gates.idle, busy: gates.idle.busy.map(busyFields) } };
+}
+
 /** The `prune.decision` record: whether it fires, every gate's value, the disk figures and the candidates. */
 export function decisionNote(e: Evaluation, ctx: DecisionContext): Note {
   const shown = e.plan.candidates.slice(0, DECISION_CANDIDATES_MAX);
@@ -66,7 +72,7 @@ export function decisionNote(e: Evaluation, ctx: DecisionContext): Note {
     ...(ctx.closesAt !== undefined && { windowClosesAt: new Date(ctx.closesAt).toISOString() }),
     fire: e.decision.fire,
     reasons: e.decision.reasons,
-    gates: e.decision.gates,
+    gates: gatesFields(e.decision.gates),
     disk: e.disk,
     disks: e.disks,
     minAgeMs: e.plan.minAgeMs,

@@ -65,7 +65,8 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
     const gate = await guard(deps, req, { engineJustAnswered });
     if (gate.ok) return true;
     if (gate.lowWater) {
-      log({ event: 'prune.low-water', ...ctx, low: req.diskLowPercent, ...gate.disk });
+      // Only a request with a low-water mark stops on it.
+      log({ event: 'prune.low-water', ...ctx, low: req.diskLowPercent as number, ...gate.disk });
       stop('low-water');
     } else stop('aborted', gate.aborted);
     return false;
@@ -124,7 +125,13 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
     const item: Removed = { kind: 'build-cache', id: `until=${untilHours}h`, refs: [], bytes: 0, size: 0 };
     if (req.dryRun) {
       // The engine alone knows which records are that old; a dry run cannot ask without pruning.
-      log({ event: 'prune.would-remove', ...ctx, ...item, note: 'bytes known only to the engine' });
+      log({
+        event: 'prune.would-remove',
+        ...ctx,
+        dryRun: true,
+        ...item,
+        note: 'bytes known only to the engine',
+      });
     } else {
       const verdict = await pruneBuildCache(deps.port, untilHours);
       if (verdict.kind !== 'removed' || verdict.bytes > 0) record(verdict, item);
@@ -135,7 +142,8 @@ async function run(deps: ExecutorDeps, req: ExecuteRequest): Promise<ExecuteResu
   log({
     event: 'prune.done',
     ...ctx,
-    outcome: result.outcome,
+    // A refused run returned before it started: this run's outcome is one of the three.
+    outcome: result.outcome as Exclude<ExecuteResult['outcome'], 'refused'>,
     removed: result.removed.length,
     ...(req.dryRun && { wouldRemove: result.wouldRemove.length }),
     skipped: result.skipped.length,

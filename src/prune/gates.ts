@@ -1,5 +1,6 @@
 import type { EngineInfo } from '../docker/types.js';
 import type { BusyReason, IdleAnswer } from '../model/idle.js';
+import { busyText } from '../records/busy.js';
 import type { Plan } from './plan.js';
 
 export const DEFAULT_DISK_HIGH_PERCENT = 80;
@@ -9,6 +10,8 @@ export const CONTAINERD_STORE_OPT_IN = '--allow-containerd-store-removal';
 
 /** Why a path is measured: the engine's root, containerd's root (that store only), or named by the operator. */
 export type DiskRole = 'docker-root' | 'containerd-root' | 'disk-path';
+/** A reading of one filesystem that holds images, with what it holds (src/prune/filesystems.ts). */
+export type ImageDiskReading = DiskReading & { role: DiskRole };
 
 /** Usage of a filesystem that holds images, or why it is unknown (an unknown disk never prunes). */
 export type DiskReading = (
@@ -143,24 +146,6 @@ export function decide(input: DecideInput): Decision {
 export function belowLowWater(disk: DiskReading, low: number | undefined): boolean {
   if (low === undefined) return false;
   return !disk.ok || disk.usedPercent < low;
-}
-
-/** One line for a busy reason, for logs and the `reasons` of a decision. */
-export function busyText(b: BusyReason): string {
-  switch (b.reason) {
-    case 'out-of-sync':
-      return `busy: model out of sync (${b.detail})`;
-    case 'run-stack-live':
-      return `busy: run stack ${b.stack} (${b.kind}) live since ${b.since}`;
-    case 'service-converging':
-      return `busy: service ${b.service} converging (${b.running}/${b.desired}${b.updateState ? `, ${b.updateState}` : ''})`;
-    case 'service-stuck':
-      return `busy: service ${b.service} stuck (${b.running}/${b.desired}, ${b.failingTasks} failing tasks)`;
-    case 'recent-pull':
-      return `busy: pull of ${b.ref} at ${b.at}, quiet until ${b.quietUntil}`;
-    case 'recent-container-start':
-      return `busy: container ${b.container} started at ${b.at}, quiet until ${b.quietUntil}`;
-  }
 }
 
 function percentText(p: number): string {

@@ -1,5 +1,6 @@
 import type { Aborted, ExecuteRequest, ExecutorDeps, SettleHint } from './execute-types.js';
-import { belowLowWater, busyText, storeGate } from './gates.js';
+import { busyText } from '../records/busy.js';
+import { belowLowWater, storeGate } from './gates.js';
 
 export type Guard =
   | { ok: true }

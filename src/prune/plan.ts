@@ -1,7 +1,7 @@
 import type { ContainerState } from '../docker/types.js';
-import { isLive } from '../model/containers.js';
-import { untouchedFor } from '../model/images.js';
-import { refMatches } from '../model/refs.js';
+import { isLive } from '../model/containers/containers.js';
+import { untouchedFor } from '../model/images/images.js';
+import { refMatches } from '../model/images/refs.js';
 import type { ContainerEntry, ImageEntry, Model } from '../model/types.js';
 
 export const DEFAULT_MIN_AGE_MS = 24 * 3600_000;

@@ -44,7 +44,7 @@ export async function removeCandidate(run: RunContext, candidate: Candidate): Pr
     if (req.dryRun) {
       if (step.byRef && image) item.byRefs = removalRefs(image);
       result.wouldRemove.push(item);
-      deps.log({ event: 'prune.would-remove', ...ctx, ...item });
+      deps.log({ event: 'prune.would-remove', ...ctx, dryRun: true, ...item });
       return true;
     }
     if (image) deps.live.push({ kind: 'own-removal', id });

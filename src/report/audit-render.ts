@@ -1,11 +1,11 @@
-import type { AuditEviction, AuditSection, EvictionCause } from './audit.js';
+import { shortId } from '../docker/short-id.js';
+import type { AuditEviction, AuditSection, EvictionCause } from './audit-types.js';
 
 import { formatBytes, type ReportFormat } from './style.js';
 
 export type AuditFormat = ReportFormat;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 /** An image as an operator knows it: its first ref, and the short id. */
 const imageName = (e: Pick<AuditEviction, 'refs' | 'image'>) =>
   e.refs.length > 0 ? `${e.refs[0]} (${shortId(e.image)})` : shortId(e.image);

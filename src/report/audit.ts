@@ -4,73 +4,14 @@
  */
 export { renderAudit } from './audit-render.js';
 
+import { num, obj, strings, text } from './json-fields.js';
+import type { ActorTotals, AuditEviction, AuditSection, EvictionCause, RePull } from './audit-types.js';
+
+export type { ActorTotals, AuditEviction, AuditSection, EvictionCause, RePull } from './audit-types.js';
+
 type Rec = Record<string, unknown>;
 
-export interface AuditEviction {
-  at: string;
-  image: string;
-  refs: string[];
-  by: string;
-  activity: string;
-  duringRun: boolean;
-  stacks: string[];
-  freedBytes?: number;
-  pruneAt?: string;
-}
-
-export interface ActorTotals {
-  by: string;
-  evictions: number;
-  duringRun: number;
-  /** Sum of the known `freedBytes`; `unknownBytes` counts the evictions whose figure was not known. */
-  freedBytes: number;
-  unknownBytes: number;
-}
-
-/** One activity that evicted images: an engine prune (all its burst), or one plain delete. */
-export interface EvictionCause {
-  by: string;
-  activity: string;
-  at: string;
-  evictions: number;
-  rePulls: number;
-  cold: number;
-  partial: number;
-  /** Bytes the re-pulls downloaded. */
-  bytes: number;
-}
-
-export interface RePull {
-  at: string;
-  ref: string;
-  class: string;
-  bytes: number;
-  eviction: { at: string; by: string; activity: string; image: string; pruneAt?: string };
-}
-
-export interface AuditSection {
-  evictions: {
-    total: number;
-    freedBytes: number;
-    byActor: ActorTotals[];
-    byActivity: Record<string, number>;
-  };
-  duringRun: AuditEviction[];
-  rePulls: { total: number; bytes: number; byCause: EvictionCause[]; pulls: RePull[] };
-  enginePrunes: Array<{
-    at: string;
-    what: string;
-    reclaimed: number;
-    evictions?: number;
-    claimedBy?: string;
-  }>;
-  pruneDecisions: Array<{ at: string; fired: boolean; gates: Rec; reasons: string[] }>;
-}
-
-const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const obj = (v: unknown): Rec => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : {});
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+const str = (v: unknown, fallback = ''): string => text(v) ?? fallback;
 /** The record's own time (`at`, the event's) when it has one, else the time it was logged. */
 const timeOf = (r: Rec): string => str(r.at, str(r.time));
 
@@ -128,7 +69,7 @@ export function auditSection(records: Iterable<unknown>): AuditSection {
       case 'prune.decision':
         section.pruneDecisions.push({
           at: timeOf(r),
-          fired: r.fired === true || r.fire === true,
+          fired: r.fire === true, // the record says `fire` (docs/log-schema.md); `fired` is this section's word
           gates: obj(r.gates),
           reasons: strings(r.reasons),
         });

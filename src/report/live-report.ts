@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { Tick } from '../streams/model-loop.js';
+import type { StampedRecord } from '../records/record-stream.js';
 import { addToSummary, emptySummary, type PullSummary } from './pull-report.js';
 import { readRecord } from './read-record.js';
 import { createLivePrinter } from './render-line.js';
@@ -19,20 +19,18 @@ export interface LiveReport {
 }
 
 /**
- * `watch --report`: one line per pull as its record comes out of the model, and the summary at the
+ * `watch --report`: one line per pull as its record comes down the record stream, and the summary at the
  * end, built from the same records a saved log stream holds (so `report FILE` gives the same totals).
  */
-export function startLiveReport(ticks$: Observable<Tick>, opts: LiveReportOptions): LiveReport {
+export function startLiveReport(records$: Observable<StampedRecord>, opts: LiveReportOptions): LiveReport {
   const summary = emptySummary();
   const print = createLivePrinter(opts.format, opts.write, opts.style);
-  const sub = ticks$.subscribe((tick) => {
-    for (const note of tick.step.notes) {
-      // Through JSON, as the log stream carries it: fields set to undefined are gone in both.
-      const item = readRecord(JSON.parse(JSON.stringify(note)));
-      if (typeof item === 'string') continue;
-      addToSummary(summary, item);
-      if (item.kind === 'pull') print(item.row);
-    }
+  const sub = records$.subscribe(({ record }) => {
+    // Through JSON, as the log stream carries it: fields set to undefined are gone in both.
+    const item = readRecord(JSON.parse(JSON.stringify(record)));
+    if (typeof item === 'string') return;
+    addToSummary(summary, item);
+    if (item.kind === 'pull') print(item.row);
   });
   return {
     summary: () => summary,

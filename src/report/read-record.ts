@@ -2,11 +2,9 @@
 import type { PullClass } from '../model/types.js';
 import type { Accepted, PullRow } from './pull-report.js';
 
-type Json = Record<string, unknown>;
+import { count, isObj, type Json, text } from './json-fields.js';
+
 const CLASSES: ReadonlySet<string> = new Set(['cold', 'partial', 'warm', 'unknown']);
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
-const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 /**
  * Reads a log record (a reducer note or a parsed NDJSON line): `pull`, `service.converged` and

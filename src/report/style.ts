@@ -38,10 +38,7 @@ export function formatBytes(n: number): string {
   return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[u]}`;
 }
 
-/** `sha256:0123456789ab…` → `0123456789ab`, as docker shows ids. */
-export function shortId(id: string): string {
-  return id.replace(/^sha256:/, '').slice(0, 12);
-}
+export { shortId } from '../docker/short-id.js';
 
 /** `2025-06-01T12:01:00.123Z` → `2025-06-01 12:01:00Z`. */
 export function shortTime(iso: string): string {

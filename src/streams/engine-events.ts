@@ -11,6 +11,9 @@ export type StreamSignal =
   | { kind: 'malformed'; reason: string; sample: string }
   | { kind: 'down'; reason: string; code?: string; retryInMs: number; attempt: number };
 
+/** A stream silent this long is pinged (`--watchdog`). */
+export const DEFAULT_SILENCE_MS = 30_000;
+
 export interface EventStreamOptions {
   port: DockerPort;
   scheduler?: SchedulerLike;
@@ -36,7 +39,7 @@ const PERMISSION_CODES = new Set(['EACCES', 'EPERM']);
 export function engineEvents$(opts: EventStreamOptions): Observable<StreamSignal> {
   const scheduler = opts.scheduler ?? asyncScheduler;
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
-  const silenceMs = opts.silenceMs ?? 30_000;
+  const silenceMs = opts.silenceMs ?? DEFAULT_SILENCE_MS;
   const pingTimeoutMs = opts.pingTimeoutMs ?? 5_000;
   const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
 

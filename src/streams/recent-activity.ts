@@ -1,45 +1,39 @@
 import type { DockerPort } from '../docker/port.js';
 import type { EngineEvent } from '../docker/types.js';
-import { type BusyReason, quietReasons } from '../model/idle.js';
+import type { RecentActivity } from '../model/types.js';
 import { replayEvents } from './replay.js';
 
-/**
- * Quiet-period reasons from replayed events: the latest pull and container start, their engine times
- * moved onto the agent's clock by `offsetMs` (agent − engine), still busy when within `quietPeriodMs`.
- */
-export function activityBusy(
-  events: EngineEvent[],
-  quietPeriodMs: number,
-  offsetMs: number,
-  now: number,
-): BusyReason[] {
-  let pull: { at: number; ref: string } | undefined;
-  let start: { at: number; name: string } | undefined;
+/** The latest pull and container start among replayed events, moved onto the agent's clock by `offsetMs`. */
+export function latestActivity(events: EngineEvent[], offsetMs: number): RecentActivity {
+  const out: RecentActivity = { kind: 'recent-activity' };
   for (const e of events) {
     const at = e.timeMs + offsetMs;
-    if (e.type === 'image' && e.action === 'pull' && (!pull || at >= pull.at)) pull = { at, ref: e.actorId };
+    if (e.type === 'image' && e.action === 'pull' && (!out.pull || at >= out.pull.at))
+      out.pull = { at, ref: e.actorId };
     if (
       e.type === 'container' &&
       (e.action === 'start' || e.action === 'restart') &&
-      (!start || at >= start.at)
+      (!out.containerStart || at >= out.containerStart.at)
     )
-      start = { at, name: e.attributes.name ?? e.actorId };
+      out.containerStart = { at, id: e.actorId };
   }
-  return quietReasons({ ...(pull && { pull }), ...(start && { containerStart: start }) }, quietPeriodMs, now);
+  return out;
 }
 
 /**
- * What a freshly started loop cannot know: pulls and container starts during the quiet period before
- * it connected, from the engine's replay. The window is taken on the engine's clock (its `SystemTime`),
- * so a skewed agent clock neither hides recent activity nor hangs on an `until` in the engine's future.
- * A replay that fails reads as busy: a prune must not fire on activity it could not check.
+ * What a model that starts now cannot know: pulls and container starts during the quiet period before
+ * it, from the engine's replay — for the agent of `prune --now` and the one-shot model of `status` and
+ * `plan` alike. The window is taken on the engine's clock (its `SystemTime`, read between two readings
+ * of ours, whose midpoint gives the skew), so a skewed agent clock neither hides recent activity nor
+ * hangs on an `until` in the engine's future. A replay that fails reads as busy for the quiet period:
+ * a prune must not fire on activity it could not check.
  */
-export async function recentActivity(
+export async function replayRecentActivity(
   port: DockerPort,
   quietPeriodMs: number,
   now: () => number,
-): Promise<BusyReason[]> {
-  if (quietPeriodMs <= 0) return [];
+): Promise<RecentActivity> {
+  if (quietPeriodMs <= 0) return { kind: 'recent-activity' };
   try {
     const agentBefore = now();
     const engineNow = (await port.info()).systemTime;
@@ -47,9 +41,12 @@ export async function recentActivity(
     if (engineNow === undefined) throw new Error('the engine did not say its time');
     const offset = Math.round((agentBefore + agentNow) / 2) - engineNow;
     const events = await replayEvents(port, engineNow - quietPeriodMs, engineNow);
-    return activityBusy(events, quietPeriodMs, offset, now());
+    return latestActivity(events, offset);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return [{ reason: 'out-of-sync', detail: `recent activity unknown (engine replay: ${why})` }];
+    return {
+      kind: 'recent-activity',
+      unknown: { detail: `recent activity unknown (engine replay: ${why})`, until: now() + quietPeriodMs },
+    };
   }
 }

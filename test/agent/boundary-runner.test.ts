@@ -1,12 +1,18 @@
+import { createRecordStream } from '../../src/records/record-stream.js';
+import type { AnyRecord } from '../records.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type SchedulerLike, Subject } from 'rxjs';
 import { type BoundaryRunnerOptions, startBoundaryRunner } from '../../src/agent/boundary-runner.js';
 import { apply } from '../../src/model/apply.js';
+import { idleAnswer } from '../../src/model/idle.js';
 import type { Model, Note } from '../../src/model/types.js';
 import { parseSchedule } from '../../src/prune/schedule.js';
 import type { AgentState } from '../../src/state/state-file.js';
 import type { Tick } from '../../src/streams/model-loop.js';
+import { createPruneBook } from '../../src/agent/prune-book.js';
+import { createAgentMetrics } from '../../src/metrics/metrics.js';
+import { parsePrometheusText, sampleValue } from '../metrics/prom-text.js';
 import { ManualScheduler, settle } from './manual-scheduler.js';
 import { fakePort, H, image, modelOf, POLICY, resnapshot, service, type World } from '../prune/world.js';
 
@@ -31,16 +37,34 @@ function setup(opts: {
   const model: Model = modelOf(world, clock.t, 30 * H);
   const ticks$ = new Subject<Tick>();
   const port = fakePort();
-  const notes: Note[] = [];
-  const pruneState: AgentState['prune'] = { ...opts.state };
+  const notes: AnyRecord[] = [];
+  const pruneBook = createPruneBook(opts.state);
   const saves: Array<AgentState['prune'] & { callsSoFar: number }> = [];
+  const records = createRecordStream(clock);
+  records.records$.subscribe(({ record }) => notes.push(record));
+  // The agent's metrics on the same stream, as `watch` subscribes them (src/agent/serve.ts).
+  const metrics = createAgentMetrics({
+    model: () => model,
+    idle: () => undefined,
+    queueDepth: () => 0,
+    disks: async () => [],
+    prune: () => ({}),
+    pullBudget: 200,
+    now: () => clock.now(),
+  });
+  records.records$.subscribe((r) => metrics.count(r));
+  const counter = async (name: string, labels?: Record<string, string>) =>
+    sampleValue(parsePrometheusText(await metrics.render()), name, labels);
   const agent = {
+    records,
     ticks$,
     model: () => model,
-    pruneState,
+    pruneBook,
     saveNow: async () => {
-      saves.push({ ...pruneState, callsSoFar: port.calls.length });
+      saves.push({ ...pruneBook.get(), callsSoFar: port.calls.length });
     },
+    // The agent's one idle answer, read on its clock (src/agent/agent.ts).
+    idle: () => idleAnswer(model, POLICY, clock.now()),
     loop: {
       ticks$,
       push: (input: Parameters<typeof apply>[1]) => apply(model, input, { now: clock.t, policy: POLICY }),
@@ -55,7 +79,6 @@ function setup(opts: {
       policy: POLICY,
       settings: { minAgeMs: 24 * H, diskHighPercent: 80, ...opts.settings },
       mode: opts.mode ?? 'on',
-      log: (n) => notes.push(n),
       scheduler: clock as unknown as SchedulerLike,
       readDisk: async (path) => ({
         path,
@@ -79,7 +102,23 @@ function setup(opts: {
     await settle();
   };
   const named = (event: string) => notes.filter((n) => n.event === event);
-  return { clock, model, port, notes, pruneState, saves, start, change, tick, named, world };
+  return {
+    clock,
+    model,
+    port,
+    notes,
+    /** What the state file would hold. */
+    get pruneState() {
+      return pruneBook.get();
+    },
+    saves,
+    start,
+    change,
+    tick,
+    named,
+    world,
+    counter,
+  };
 }
 
 describe('boundary runner on the containerd image store', () => {
@@ -199,7 +238,7 @@ describe('boundary runner', () => {
       'the missed boundary is caught up while its window is open',
     );
     await first.stop();
-    const again = s.start(); // same pruneState object: what the state file holds
+    const again = s.start(); // same prune book: what the state file holds
     await s.tick('2025-06-02T02:00:00Z');
     assert.equal(s.named('prune.decision').length, 1, 'not repeated after the restart');
     await again.stop();
@@ -351,5 +390,67 @@ describe('boundary runner', () => {
     const runner = s.start();
     assert.equal(iso(runner.nextBoundary()), '2025-06-03T00:00:00.000Z');
     await runner.stop();
+  });
+
+  describe('its records move the prune counters of /metrics (docs/metrics.md)', () => {
+    const runs = 'layerwarden_prune_runs_total';
+
+    it('a run that fires: completed, removed by kind, bytes reclaimed as prune.done says', async () => {
+      const s = setup({ start: '2025-06-01T22:00:00Z', world: busyWorld(oldImages) });
+      const runner = s.start();
+      await s.tick('2025-06-02T00:30:00Z');
+      await s.change(oldImages); // the run ends: the first idle moment in the window
+      const [done] = s.named('prune.done');
+      assert.equal(done?.outcome, 'done');
+      assert.equal(await s.counter(runs, { outcome: 'completed' }), 1);
+      assert.equal(await s.counter('layerwarden_prune_removed_total', { kind: 'image' }), 2);
+      assert.equal(await s.counter('layerwarden_prune_reclaimed_bytes_total'), done?.reclaimedBytes);
+      assert.ok((done?.reclaimedBytes ?? 0) > 0);
+      await runner.stop();
+    });
+
+    it('a window that closes while busy: skipped', async () => {
+      const s = setup({ start: '2025-06-01T22:00:00Z', world: busyWorld(oldImages) });
+      const runner = s.start();
+      await s.tick('2025-06-02T03:00:00Z');
+      await s.clock.advanceTo(at('2025-06-02T12:00:00Z'));
+      assert.equal(s.named('prune.skipped').length, 1);
+      assert.equal(await s.counter(runs, { outcome: 'skipped' }), 1);
+      assert.equal(await s.counter(runs, { outcome: 'completed' }), 0);
+      await runner.stop();
+    });
+
+    it("the engine's own prune holds the lock: aborted, then the retry completes", async () => {
+      const s = setup({ start: '2025-06-02T00:00:30Z' });
+      s.port.outcomes.set('sha256:a', { kind: 'conflict', message: 'a prune operation is already running' });
+      const runner = s.start();
+      await s.tick('2025-06-02T00:01:00Z');
+      assert.equal(await s.counter(runs, { outcome: 'aborted' }), 1);
+      s.port.outcomes.clear();
+      await s.clock.advanceTo(at('2025-06-02T00:07:00Z'));
+      assert.equal(await s.counter(runs, { outcome: 'completed' }), 1);
+      assert.equal(await s.counter('layerwarden_prune_removed_total', { kind: 'image' }), 2);
+      await runner.stop();
+    });
+
+    it('nothing to remove: gated', async () => {
+      const s = setup({ start: '2025-06-02T00:05:00Z', world: { images: [] } });
+      const runner = s.start();
+      await s.tick('2025-06-02T00:06:00Z');
+      assert.equal(s.named('prune.decision')[0]?.fire, false);
+      assert.equal(await s.counter(runs, { outcome: 'gated' }), 1);
+      await runner.stop();
+    });
+
+    it('a dry run: dry-run, nothing removed nor reclaimed', async () => {
+      const s = setup({ start: '2025-06-02T00:05:00Z', mode: 'dry-run' });
+      const runner = s.start();
+      await s.tick('2025-06-02T00:06:00Z');
+      assert.equal(s.named('prune.would-remove').length > 0, true);
+      assert.equal(await s.counter(runs, { outcome: 'dry-run' }), 1);
+      assert.equal(await s.counter('layerwarden_prune_removed_total', { kind: 'image' }), undefined);
+      assert.equal(await s.counter('layerwarden_prune_reclaimed_bytes_total'), 0);
+      await runner.stop();
+    });
   });
 });

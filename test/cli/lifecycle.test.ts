@@ -4,6 +4,8 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { runUntilStopped } from '../../src/cli/lifecycle.js';
+import { writeRecord } from '../../src/records/log-records.js';
+import type { LogRecord } from '../../src/records/record-types.js';
 
 function harness(stopMs: number) {
   const records: Array<{ event: string; reason?: string }> = [];
@@ -31,7 +33,7 @@ function harness(stopMs: number) {
     exits,
     release: () => release(),
     opts: {
-      logger,
+      records: { emit: (r: LogRecord) => writeRecord(logger, r) },
       stop,
       flush: () => calls.push('flush'),
       reopen: () => calls.push('reopen'),

@@ -37,6 +37,7 @@ describe('the docs keep up with the code', () => {
       disks: async () => [],
       prune: () => ({}),
       pullBudget: 1,
+      now: () => Date.now(),
     });
     const names = [...(await metrics.render()).matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1] as string);
     assert.ok(names.length > 20);

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { decodeImageInspect, decodeImageSummary, decodeInfo } from '../../src/docker/decode.js';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import { planPrune } from '../../src/prune/plan.js';
 import { decodeEvent } from '../../src/streams/decode-event.js';
 import { container, event, image, snapshot } from '../builders.js';

@@ -7,8 +7,6 @@ import { createSettle } from '../../src/agent/settle.js';
 import type { DockerPort } from '../../src/docker/port.js';
 import { readImageDisks } from '../../src/host/disk.js';
 import { decidingReading } from '../../src/prune/filesystems.js';
-import { logNote } from '../../src/log/logger.js';
-import { idleAnswer } from '../../src/model/idle.js';
 import { decisionNote, type Evaluation, evaluate } from '../../src/prune/evaluate.js';
 import { createExecutor, type ExecuteResult, type LiveView } from '../../src/prune/executor.js';
 import type { TestAgent } from './agent-under-test.js';
@@ -21,17 +19,15 @@ export interface LivePruneOptions {
 
 /** One evaluation now against the live model, and the executor when it fires (trigger `now`). */
 export function livePrune(t: TestAgent, opts: LivePruneOptions) {
-  const idle = () => {
-    const m = t.agent.model();
-    return m && idleAnswer(m, t.policy, Date.now());
-  };
+  const idle = t.agent.idle;
   const live: LiveView = {
     model: t.agent.model,
     idle,
     push: (input) => t.agent.loop.push(input),
     settle: createSettle({ port: opts.port, queueDepth: () => t.agent.loop.queueDepth(), idle }),
   };
-  const log = (note: Parameters<typeof logNote>[1]) => logNote(t.logger, note);
+  // On the agent's record stream, as the boundary runner's: the logger and any metrics see them.
+  const log = t.agent.records.emit;
   const disks = () => readImageDisks(t.agent.model()?.engine, {});
   const executor = createExecutor({
     port: opts.port,

@@ -215,6 +215,7 @@ describe('agent in production: health, metrics, lifecycle', { timeout: 600_000 }
     // The real engine's graphdriver store: removal allowed, the Docker root the one filesystem measured.
     assert.equal((doc.engine as { imageStore: string }).imageStore, 'graphdriver');
     assert.deepEqual(doc.removal, { allowed: true });
+    assert.equal(doc.lastPruneRun, null, 'no prune ran in this process');
     assert.deepEqual(
       (doc.disks as Array<{ role: string; path: string }>).map((d) => [d.role, d.path]),
       [['docker-root', agent?.model()?.engine?.dockerRootDir]],
@@ -228,6 +229,8 @@ describe('agent in production: health, metrics, lifecycle', { timeout: 600_000 }
       'engine',
       'idle',
       'images',
+      // The last prune run seen on the record stream (docs/deploy.md); null before the first.
+      'lastPruneRun',
       'removal',
       'services',
       'stacks',

@@ -7,9 +7,12 @@
  * closes first, and an evaluation that throws.
  */
 import { type SchedulerLike, Subject } from 'rxjs';
+import { createPruneBook } from '../../src/agent/prune-book.js';
 import { type BoundaryRunnerOptions, startBoundaryRunner } from '../../src/agent/boundary-runner.js';
-import { logNote } from '../../src/log/logger.js';
+import { logRecords } from '../../src/records/log-records.js';
+import { createRecordStream } from '../../src/records/record-stream.js';
 import { apply } from '../../src/model/apply.js';
+import { idleAnswer } from '../../src/model/idle.js';
 import { parseSchedule } from '../../src/prune/schedule.js';
 import type { AgentState } from '../../src/state/state-file.js';
 import type { Tick } from '../../src/streams/model-loop.js';
@@ -48,15 +51,20 @@ export async function boundaryRecords(): Promise<Array<Record<string, unknown>>>
     prepare?: (port: FakePort) => void;
   }) => {
     const clock = new ManualScheduler(at(opts.start));
+    const stream = createRecordStream(clock);
+    logRecords(stream.records$, logger);
     const model = modelOf(opts.world ?? oldImages, clock.t, 30 * H);
     const ticks$ = new Subject<Tick>();
     const port = fakePort();
     opts.prepare?.(port);
     const agent = {
+      records: stream,
       ticks$,
       model: () => model,
-      pruneState: { ...opts.state },
+      pruneBook: createPruneBook(opts.state),
       saveNow: async () => {},
+      // The agent's one idle answer, read on its clock (src/agent/agent.ts).
+      idle: () => idleAnswer(model, POLICY, clock.now()),
       loop: {
         ticks$,
         push: (input: Parameters<typeof apply>[1]) => apply(model, input, { now: clock.t, policy: POLICY }),
@@ -70,7 +78,6 @@ export async function boundaryRecords(): Promise<Array<Record<string, unknown>>>
       policy: POLICY,
       settings: { minAgeMs: 24 * H, diskHighPercent: 80, diskLowPercent: 60 },
       mode: opts.mode ?? 'on',
-      log: (note) => logNote(logger, note),
       scheduler: clock as unknown as SchedulerLike,
       readDisk: opts.readDisk ?? (async () => disk(90)),
       settle: async () => ({ ok: true }),

@@ -5,7 +5,7 @@
  * disk), the engine's own prune holding the lock, a stop request, and a second run refused; and an
  * image whose digest refs span repositories: removed by its refs, refused midway, stopped midway.
  */
-import { logNote } from '../../src/log/logger.js';
+import { writeRecord } from '../../src/records/log-records.js';
 import { createExecutor, type ExecuteRequest } from '../../src/prune/executor.js';
 import type { DiskReading } from '../../src/prune/gates.js';
 import { planPrune } from '../../src/prune/plan.js';
@@ -42,7 +42,7 @@ export async function executorRecords(): Promise<Array<Record<string, unknown>>>
     const executor = createExecutor({
       port,
       live,
-      log: (note) => logNote(logger, note),
+      log: (note) => writeRecord(logger, note),
       now: () => NOW,
       readDisk: async () => disks.shift() ?? disk(90),
     });
@@ -146,7 +146,7 @@ export async function executorRecords(): Promise<Array<Record<string, unknown>>>
       const executor = createExecutor({
         port,
         live: liveOf(model, () => NOW),
-        log: (note) => logNote(logger, note),
+        log: (note) => writeRecord(logger, note),
         now: () => NOW,
         readDisk: async () => disk(90),
       });

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { type LifecycleOptions, runUntilStopped } from '../../src/cli/lifecycle.js';
+import { writeRecord } from '../../src/records/log-records.js';
 import { captureLogger } from '../log/capture.js';
 
 /** A stop the producer ends by hand (`release`) or that ends by itself with `outcome`. */
@@ -25,7 +26,7 @@ export async function lifecycleRecords(): Promise<Array<Record<string, unknown>>
     const signals = new EventEmitter();
     const exits: number[] = [];
     const done = runUntilStopped({
-      logger,
+      records: { emit: (r) => writeRecord(logger, r) },
       stop,
       flush: () => {},
       reopen: () => {},

@@ -6,12 +6,12 @@
 
 import { createIdleWatch } from '../../src/agent/idle-watch.js';
 import type { EngineEvent, ImageDetail, ServiceInfo, TaskInfo } from '../../src/docker/types.js';
-import { logNote } from '../../src/log/logger.js';
+import { writeRecord } from '../../src/records/log-records.js';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
-import { BURST_QUIET_MS } from '../../src/model/evictions.js';
+import { BURST_QUIET_MS } from '../../src/model/evictions/evictions.js';
 import { idleAnswer } from '../../src/model/idle.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import type { ModelInput, Note } from '../../src/model/types.js';
 import { captureLogger } from '../log/capture.js';
 import { ENGINE_INFO, replayFixture, runContainerInspect } from '../model/eviction-fixture.js';
@@ -148,6 +148,6 @@ export function syntheticNotes(): Note[] {
 export function reducerRecords(): Array<Record<string, unknown>> {
   const { logger, records } = captureLogger();
   const recorded = recordedScenarios().flatMap((name) => replayScenario(loadScenario(name)).notes);
-  for (const note of [...replayFixture().notes, ...recorded, ...syntheticNotes()]) logNote(logger, note);
+  for (const note of [...replayFixture().notes, ...recorded, ...syntheticNotes()]) writeRecord(logger, note);
   return records;
 }

@@ -116,7 +116,7 @@ function typeOk(v: unknown, f: FieldSpec): boolean {
 }
 
 /** The documented children of `prefix` (`` for the top level; `a.b` for an object; `a[]` for array items). */
-function children(fields: FieldSpec[], prefix: string): Map<string, FieldSpec> {
+export function children(fields: FieldSpec[], prefix: string): Map<string, FieldSpec> {
   const out = new Map<string, FieldSpec>();
   const start = prefix ? (prefix.endsWith('[]') ? prefix : `${prefix}.`) : '';
   for (const f of fields) {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { EngineEvent } from '../../src/docker/types.js';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import type { Model, ModelInput, Want } from '../../src/model/types.js';
 import {
   answer,

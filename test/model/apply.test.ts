@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
 import { idleAnswer } from '../../src/model/idle.js';
-import { untouchedFor } from '../../src/model/images.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { untouchedFor } from '../../src/model/images/images.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import type { Model, ModelInput, Note } from '../../src/model/types.js';
 import { container, event, image, service, snapshot } from '../builders.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chainIds } from '../../src/model/chains.js';
+import { chainIds } from '../../src/model/images/chains.js';
 import { image, T0, World } from './world.js';
 
 describe('layer chains', () => {

@@ -9,7 +9,7 @@ import { decodeContainerInspect, decodeImageInspect } from '../../src/docker/dec
 import type { EngineEvent, EngineInfo, ImageDetail } from '../../src/docker/types.js';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import type { Model, ModelInput, Note } from '../../src/model/types.js';
 import { decodeEvent } from '../../src/streams/decode-event.js';
 

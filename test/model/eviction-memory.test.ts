@@ -5,7 +5,7 @@ import {
   createEvictionMemory,
   linkEviction,
   rememberEviction,
-} from '../../src/model/eviction-memory.js';
+} from '../../src/model/evictions/eviction-memory.js';
 
 function eviction(image: string, refs: string[], atMs: number, extra: Partial<RememberedEviction> = {}) {
   return {

@@ -1,3 +1,4 @@
+import type { AnyRecord } from '../records.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineEvent, ImageDetail } from '../../src/docker/types.js';
@@ -8,13 +9,13 @@ import {
   BURST_MAX_MS,
   BURST_QUIET_MS,
   claimedByPrune,
-} from '../../src/model/evictions.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+} from '../../src/model/evictions/evictions.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import type { Model, ModelInput, Note, Step } from '../../src/model/types.js';
 import { ENGINE_INFO, IMAGE_A, IMAGE_B, IMAGE_C, replayFixture } from './eviction-fixture.js';
 
-const evictions = (notes: Note[]) => notes.filter((n) => n.event === 'eviction');
-const byImage = (notes: Note[], id: string) => evictions(notes).filter((n) => n.image === id);
+const evictions = (notes: AnyRecord[]) => notes.filter((n) => n.event === 'eviction');
+const byImage = (notes: AnyRecord[], id: string) => evictions(notes).filter((n) => n.image === id);
 
 describe('eviction records from the recorded run/rmi/prune stream', () => {
   const { notes } = replayFixture();
@@ -223,7 +224,7 @@ describe('what counts as an eviction', () => {
     const n = BURST_MAX_EVICTIONS + 1;
     const ids = Array.from({ length: n }, (_, i) => `sha256:${i}`);
     const model = modelWith(ids.map((id) => image(id, [`app:${id.slice(7)}`])));
-    const logged: Note[] = [];
+    const logged: AnyRecord[] = [];
     // One delete every millisecond: never 2 s of quiet, never a minute open.
     ids.forEach((id, i) =>
       logged.push(...evictions(ev(model, event('image', 'delete', id, 1000 + i)).notes)),
@@ -251,7 +252,7 @@ describe('what counts as an eviction', () => {
     const count = Math.ceil(BURST_MAX_MS / gapMs) + 1;
     const ids = Array.from({ length: count }, (_, i) => `sha256:${i}`);
     const model = modelWith(ids.map((id) => image(id, [])));
-    const logged: Note[] = [];
+    const logged: AnyRecord[] = [];
     ids.forEach((id, i) =>
       logged.push(...evictions(ev(model, event('image', 'delete', id, 1000 + i * gapMs)).notes)),
     );

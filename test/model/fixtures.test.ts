@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
-import { refMatches } from '../../src/model/refs.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { refMatches } from '../../src/model/images/refs.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import type { Model, ModelInput, Note, Want } from '../../src/model/types.js';
 import {
   loadPullTruth,

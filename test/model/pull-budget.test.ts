@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createModel } from '../../src/model/create.js';
-import { budgetLevel, countPull } from '../../src/model/pull-budget.js';
+import { budgetLevel, countPull } from '../../src/model/images/pull-budget.js';
 import { image, T0, World } from './world.js';
 
 const H = 3_600_000;

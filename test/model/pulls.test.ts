@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PULL_REPEAT_MS } from '../../src/model/pulls.js';
+import { PULL_REPEAT_MS } from '../../src/model/images/pulls.js';
 import { image, T0, World } from './world.js';
 
 const REF = 'registry.local:5000/ci/app:1';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseRef, type RefHolder, refMatcher, refMatches } from '../../src/model/refs.js';
+import { parseRef, type RefHolder, refMatcher, refMatches } from '../../src/model/images/refs.js';
 
 /** The definition refMatcher must keep: parse everything, compare repo and digest, else repo and tag. */
 function naive(image: RefHolder, ref: string): boolean {

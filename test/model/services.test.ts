@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SETTLE_MS } from '../../src/model/services.js';
+import { SETTLE_MS } from '../../src/model/services/services.js';
 import type { Note } from '../../src/model/types.js';
 import { event, image, service, T0, World } from './world.js';
 

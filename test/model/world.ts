@@ -1,4 +1,5 @@
 /** Builders for model inputs in unit tests: images, events, snapshots, a model driven by hand. */
+import type { AnyRecord } from '../records.js';
 import type {
   ContainerInfo,
   EngineEvent,
@@ -6,9 +7,10 @@ import type {
   ServiceInfo,
   TaskInfo,
 } from '../../src/docker/types.js';
-import { type ApplyContext, apply } from '../../src/model/apply.js';
+import { apply } from '../../src/model/apply.js';
+import type { ApplyContext } from '../../src/model/context.js';
 import { createModel } from '../../src/model/create.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import type { Model, ModelInput, Note } from '../../src/model/types.js';
 
 export const T0 = Date.parse('2025-06-01T12:00:00Z');
@@ -79,10 +81,10 @@ export function stackContainer(id: string, stack: string, imageId: string): Cont
 /** A model driven by hand: every `apply` returns its notes; `now` is set per call. */
 export class World {
   readonly model: Model = createModel();
-  readonly notes: Note[] = [];
+  readonly notes: AnyRecord[] = [];
   ctx: Partial<ApplyContext> = {};
 
-  apply(now: number, input: ModelInput): Note[] {
+  apply(now: number, input: ModelInput): AnyRecord[] {
     const step = apply(this.model, input, { now, policy: ALL_STACKS_ARE_RUNS, ...this.ctx });
     this.notes.push(...step.notes);
     return step.notes;
@@ -100,7 +102,7 @@ export class World {
       /** Agent clock when the list started (default: `now`). */
       startedAt?: number;
     } = {},
-  ): Note[] {
+  ): AnyRecord[] {
     const info = {
       id: 'engine',
       name: 'host',
@@ -127,11 +129,11 @@ export class World {
   }
 
   /** A pull event applied at `now`, stamped by the engine at `eventTimeMs` (earlier when it was held). */
-  pull(now: number, ref: string, eventTimeMs = now): Note[] {
+  pull(now: number, ref: string, eventTimeMs = now): AnyRecord[] {
     return this.apply(now, { kind: 'event', event: event('image', 'pull', ref, eventTimeMs) });
   }
 
-  resolve(now: number, ref: string, detail: ImageDetail | null, upTo?: number): Note[] {
+  resolve(now: number, ref: string, detail: ImageDetail | null, upTo?: number): AnyRecord[] {
     return this.apply(now, {
       kind: 'pull.resolved',
       ref,
@@ -141,7 +143,7 @@ export class World {
   }
 
   /** The `pull` records so far. */
-  pulls(): Note[] {
+  pulls(): AnyRecord[] {
     return this.notes.filter((n) => n.event === 'pull');
   }
 }

@@ -1,3 +1,4 @@
+import type { AnyRecord } from '../records.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createSettle } from '../../src/agent/settle.js';
@@ -31,7 +32,7 @@ function setup(w: World = world(), opts: { disks?: number[] } = {}) {
   const model = modelOf(w, NOW, 30 * H, { 'sha256:older': 40 * H });
   const live = liveOf(model, () => NOW);
   const port = fakePort();
-  const notes: Note[] = [];
+  const notes: AnyRecord[] = [];
   const disks = [...(opts.disks ?? [])];
   const executor = createExecutor({
     port,
@@ -50,7 +51,7 @@ function setup(w: World = world(), opts: { disks?: number[] } = {}) {
   return { model, live, port, notes, executor, request };
 }
 
-const events = (notes: Note[]) => notes.map((n) => n.event);
+const events = (notes: AnyRecord[]) => notes.map((n) => n.event);
 
 describe('executor', () => {
   it('removes containers, then images oldest-untouched first, then the build cache, logging each', async () => {
@@ -243,9 +244,9 @@ function setupMulti() {
   const model = modelOf(multiWorld(), NOW, 30 * H, { 'sha256:multi': 40 * H });
   const live = liveOf(model, () => NOW);
   const port = fakePort();
-  const notes: Note[] = [];
+  const notes: AnyRecord[] = [];
   /** The model's own records of what the engine showed it (an eviction among them). */
-  const modelNotes: Note[] = [];
+  const modelNotes: AnyRecord[] = [];
   /** What each barrier saw: requests sent so far, and the refs the model held for the image. */
   const barriers: string[] = [];
   live.settle = async () => {

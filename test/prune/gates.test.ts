@@ -15,12 +15,17 @@ const idle: IdleAnswer = { idle: true, busy: [] };
 const busy: IdleAnswer = {
   idle: false,
   busy: [
-    { reason: 'run-stack-live', stack: 'ci-42', kind: 'swarm', since: '2025-06-01T10:00:00.000Z' },
+    {
+      reason: 'run-stack-live',
+      stack: 'ci-42',
+      kind: 'swarm',
+      since: Date.parse('2025-06-01T10:00:00.000Z'),
+    },
     {
       reason: 'recent-pull',
       ref: 'app:1',
-      at: '2025-06-01T10:01:00.000Z',
-      quietUntil: '2025-06-01T10:03:00.000Z',
+      at: Date.parse('2025-06-01T10:01:00.000Z'),
+      quietUntil: Date.parse('2025-06-01T10:03:00.000Z'),
     },
   ],
 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { logNote } from '../../src/log/logger.js';
+import { writeRecord } from '../../src/records/log-records.js';
 import { formatBytes } from '../../src/report/style.js';
 import { auditSection, parseLogLines, renderAudit } from '../../src/report/audit.js';
 import { captureLogger } from '../log/capture.js';
@@ -9,9 +9,9 @@ import { IMAGE_A, IMAGE_B, IMAGE_C, replayFixture } from '../model/eviction-fixt
 /** The recorded run/rmi/prune stream as the agent would have logged it, plus records of other kinds. */
 function savedLog(): string[] {
   const { logger, lines } = captureLogger();
-  for (const note of replayFixture().notes) logNote(logger, note);
-  // The agent's own removal and two prune decisions, in the shapes the prune work logs.
-  logNote(logger, {
+  for (const note of replayFixture().notes) writeRecord(logger, note);
+  // The agent's own removal and two prune decisions, in the shapes the prune work logs (`fire`, as decisionNote writes it).
+  writeRecord(logger, {
     event: 'eviction',
     at: '2026-11-23T00:00:05.000Z',
     image: 'sha256:own',
@@ -27,7 +27,7 @@ function savedLog(): string[] {
   logger.info(
     {
       event: 'prune.decision',
-      fired: false,
+      fire: false,
       gates: {
         idle: { pass: false, busy: [{ reason: 'run-stack-live', stack: 'ci-run' }] },
         disk: { pass: true, usedPercent: 85.5, high: 80 },
@@ -40,7 +40,7 @@ function savedLog(): string[] {
   logger.info(
     {
       event: 'prune.decision',
-      fired: true,
+      fire: true,
       gates: { idle: { pass: true, busy: [] }, disk: { pass: true, usedPercent: 90, high: 80 } },
     },
     'prune.decision',

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { bindNode, logNote } from '../../src/log/logger.js';
+import { bindNode } from '../../src/log/logger.js';
+import { writeRecord } from '../../src/records/log-records.js';
 import { clusterSection } from '../../src/report/cluster.js';
 import { readLogs } from '../../src/report/read-log.js';
 import { event, image, T0, World } from '../model/world.js';
@@ -39,7 +40,7 @@ class Node {
     this.world.apply(at + 2000, { kind: 'evictions.settle', final: true }); // as the agent's timer does
   }
   lines(): string {
-    for (const note of this.world.notes.slice(this.logged)) logNote(this.logger, note);
+    for (const note of this.world.notes.slice(this.logged)) writeRecord(this.logger, note);
     this.logged = this.world.notes.length;
     return this.text;
   }

@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { Subject } from 'rxjs';
-import { logNote } from '../../src/log/logger.js';
+import { createRecordStream } from '../../src/records/record-stream.js';
+import { writeRecord } from '../../src/records/log-records.js';
 import type { Note } from '../../src/model/types.js';
 import { startLiveReport } from '../../src/report/live-report.js';
 import { addToSummary, emptySummary, MAX_LISTED_PULLS } from '../../src/report/pull-report.js';
 import { readRecord } from '../../src/report/read-record.js';
 import { readLog } from '../../src/report/read-log.js';
-import type { Tick } from '../../src/streams/model-loop.js';
 import { event, image, service, T0, World } from '../model/world.js';
 
 const REF = 'reg.example/ci/app:1';
@@ -42,14 +41,6 @@ function history(): Note[] {
   w.apply(T0 + 3000, { kind: 'services', services: [service('s1', REF, 2, 2)], tasks: [] });
   return w.notes;
 }
-
-const ticksOf = (notes: Note[]): Tick[] =>
-  notes.map((note) => ({
-    at: T0,
-    input: { kind: 'own-removal', id: 'x' },
-    step: { notes: [note], wants: [] },
-    model: new World().model,
-  }));
 
 async function* linesOf(text: string) {
   yield* text.split('\n');
@@ -108,9 +99,13 @@ describe('pull report', () => {
 
   it('rebuilds the same summary from the saved log stream as the live report made', async () => {
     const notes = history();
-    const live$ = new Subject<Tick>();
-    const live = startLiveReport(live$, { format: 'json', style: { color: false }, write: () => {} });
-    for (const tick of ticksOf(notes)) live$.next(tick);
+    const records = createRecordStream();
+    const live = startLiveReport(records.records$, {
+      format: 'json',
+      style: { color: false },
+      write: () => {},
+    });
+    for (const note of notes) records.emit(note, { at: T0 });
 
     let saved = '';
     const sink = new Writable({
@@ -120,7 +115,7 @@ describe('pull report', () => {
       },
     });
     const logger = pino({ base: { name: 'layerwarden' }, timestamp: pino.stdTimeFunctions.isoTime }, sink);
-    for (const note of notes) logNote(logger, note);
+    for (const note of notes) writeRecord(logger, note);
     const reading = await readLog(linesOf(saved));
     assert.equal(reading.bad, 0);
     assert.deepEqual(reading.summary, live.summary());

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import { clocksOf, loadState, saveState, stateFromModel } from '../../src/state/state-file.js';
 import { image, snapshot } from '../builders.js';
 

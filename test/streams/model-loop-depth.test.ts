@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Subject } from 'rxjs';
 import type { DockerPort, EventsFrame } from '../../src/docker/port.js';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import { createModelLoop } from '../../src/streams/model-loop.js';
 import { ENGINE } from '../builders.js';
 

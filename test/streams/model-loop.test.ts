@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { BURST_QUIET_MS } from '../../src/model/evictions.js';
+import { BURST_QUIET_MS } from '../../src/model/evictions/evictions.js';
 import { describe, it } from 'node:test';
-import { ALL_STACKS_ARE_RUNS } from '../../src/model/stacks.js';
+import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
 import { createModelLoop, type Tick } from '../../src/streams/model-loop.js';
 import { container, FakePort, image } from './fake-port.js';
 import { VirtualClock } from './virtual-time.js';

@@ -1,21 +1,14 @@
 import { Counter, type Registry } from 'prom-client';
-import type { Note } from '../model/types.js';
+import type { StampedRecord } from '../records/record-stream.js';
+import type { LogRecord } from '../records/record-types.js';
 import type { Tick } from '../streams/model-loop.js';
 
-/** The window of the registry pull budget (`--pull-budget` counts pulls per registry per 6 h). */
-export const BUDGET_WINDOW_MS = 6 * 3_600_000;
-/** Pull times kept per registry: far above any budget, so the window count stays exact where it matters. */
-const MAX_PULLS_KEPT = 10_000;
-
-const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const str = (v: unknown, fallback: string) => (typeof v === 'string' && v !== '' ? v : fallback);
-
 /**
- * The counters fed by ticks. Each log record (note) is counted by its `event` name and the fields it is
- * documented to carry; records this version does not know the shape of (the prune executor's) are read
- * defensively, so a missing field counts as zero rather than throwing on the tick path.
+ * The counters, fed by the record stream: each record is counted by its `event` and the fields the
+ * union says it carries, whoever produced it (the reducer, the executor, the boundary runner, `prune
+ * --now`). Only `layerwarden_events_total` counts something that is not a record: engine events applied.
  */
-export function createTickCounters(registry: Registry) {
+export function createRecordCounters(registry: Registry) {
   const registers = [registry];
   const c = (name: string, help: string, labelNames: string[] = []) =>
     new Counter({ name, help, labelNames, registers });
@@ -54,18 +47,9 @@ export function createTickCounters(registry: Registry) {
   let lastPruneDoneAt: number | undefined;
   /** Bytes counted from prune.removed in the current run, so prune.done does not count them twice. */
   let runBytes = 0;
-  const pullTimes = new Map<string, number[]>();
 
-  const trim = (times: number[], now: number) => {
-    while (
-      times.length > 0 &&
-      ((times[0] as number) <= now - BUDGET_WINDOW_MS || times.length > MAX_PULLS_KEPT)
-    )
-      times.shift();
-  };
-
-  const count = (note: Note, at: number) => {
-    switch (note.event) {
+  const count = (record: LogRecord, at: number) => {
+    switch (record.event) {
       case 'stream.up':
         if (connected) reconnects.inc();
         connected = true;
@@ -75,71 +59,58 @@ export function createTickCounters(registry: Registry) {
       case 'stream.malformed':
         return malformed.inc();
       case 'model.resync': {
-        resyncs.inc({ reason: str(note.reason, 'unknown') });
-        const d = (note.drift ?? {}) as Record<string, Record<string, unknown>>;
-        for (const kind of ['images', 'containers', 'services'])
-          drift.inc({ kind }, num(d[kind]?.added) + num(d[kind]?.removed) + num(d[kind]?.changed));
+        resyncs.inc({ reason: record.reason });
+        const d = record.drift;
+        for (const kind of ['images', 'containers', 'services'] as const) {
+          const k = d?.[kind];
+          drift.inc({ kind }, k ? k.added + k.removed + k.changed : 0);
+        }
         return;
       }
       case 'refresh.failed':
-        return refreshFailed.inc({ what: str(note.what, 'unknown') });
-      case 'pull': {
-        pulls.inc({ class: str(note.class, 'unknown') });
-        const bytes = (note.bytes ?? {}) as Record<string, unknown>;
-        pullBytes.inc({ kind: 'downloaded' }, num(bytes.downloaded));
-        pullBytes.inc({ kind: 'reused' }, num(bytes.reused));
-        const registry = str(note.registry, 'unknown');
-        const times = pullTimes.get(registry) ?? [];
-        times.push(at);
-        trim(times, at);
-        pullTimes.set(registry, times);
+        return refreshFailed.inc({ what: record.what });
+      case 'pull':
+        pulls.inc({ class: record.class });
+        pullBytes.inc({ kind: 'downloaded' }, record.bytes?.downloaded ?? 0);
+        pullBytes.inc({ kind: 'reused' }, record.bytes?.reused ?? 0);
         return;
-      }
       case 'pull.budget':
-        return budgetWarnings.inc({ registry: str(note.registry, 'unknown') });
+        return budgetWarnings.inc({ registry: record.registry });
       case 'eviction':
-        return evictions.inc({ by: str(note.by, 'external'), during_run: String(note.duringRun === true) });
+        return evictions.inc({ by: record.by, during_run: String(record.duringRun) });
       case 'engine.prune':
-        return enginePrunes.inc({ what: str(note.what, 'unknown') });
+        return enginePrunes.inc({ what: record.what });
       case 'prune.decision':
         runBytes = 0;
-        if ((note.fired ?? note.fire) === false) pruneRuns.inc({ outcome: 'gated' });
+        if (!record.fire) pruneRuns.inc({ outcome: 'gated' });
         return;
       case 'prune.removed':
-        pruneRemoved.inc({ kind: str(note.kind, 'unknown') });
-        runBytes += num(note.bytes);
-        return reclaimed.inc(num(note.bytes));
+        pruneRemoved.inc({ kind: record.kind });
+        runBytes += record.bytes;
+        return reclaimed.inc(record.bytes);
       case 'prune.skipped':
         // A window that closed unevaluated; a per-item skip carries the item's id and is not a run.
-        if (note.id === undefined) pruneRuns.inc({ outcome: 'skipped' });
+        if (record.id === undefined) pruneRuns.inc({ outcome: 'skipped' });
         return;
       case 'prune.aborted':
         return pruneRuns.inc({ outcome: 'aborted' });
-      case 'prune.done': {
-        pruneRuns.inc({ outcome: note.dryRun === true ? 'dry-run' : 'completed' });
-        if (runBytes === 0) reclaimed.inc(num(note.reclaimedBytes));
+      case 'prune.done':
+        // An aborted run was counted by its prune.aborted; the low-water stop is a run that completed.
+        if (record.outcome !== 'aborted')
+          pruneRuns.inc({ outcome: record.dryRun === true ? 'dry-run' : 'completed' });
+        if (runBytes === 0) reclaimed.inc(record.reclaimedBytes);
         runBytes = 0;
         lastPruneDoneAt = at;
         return;
-      }
     }
   };
 
   return {
-    budgetWindowMs: BUDGET_WINDOW_MS,
-    observe(tick: Tick): void {
+    /** Counts an engine event applied to the model (the one counter that is not a record's). */
+    observeTick(tick: Tick): void {
       if (tick.input.kind === 'event') events.inc({ type: tick.input.event.type });
-      for (const note of tick.step.notes) count(note, tick.at);
     },
+    count: ({ record, at }: StampedRecord): void => count(record, at),
     lastPruneDoneAt: () => lastPruneDoneAt,
-    pullsInWindow(now: number): Array<[string, number]> {
-      const out: Array<[string, number]> = [];
-      for (const [registry, times] of pullTimes) {
-        trim(times, now);
-        if (times.length === 0) pullTimes.delete(registry);
-        else out.push([registry, times.length]);
-      }
-      return out;
-    },
   };
 }

@@ -1,17 +1,7 @@
-import type { EvictionNote } from './evictions.js';
-import type { Model } from './types.js';
+import type { EvictionNote } from './types.js';
+import type { Model } from '../types.js';
 
-/**
- * An image the agent's executor is deleting. Its eviction is the agent's only if the executor's own
- * DELETE removed it: someone else's DELETE can win the race (ours then gets 404), and the engine's
- * event for it can reach us before our answer does. So an eviction seen before the answer waits for it.
- */
-export interface OwnRemoval {
-  /** The DELETE answered that it removed the image; the event (or a list) is still to show it. */
-  removed?: boolean;
-  /** The eviction seen before the DELETE answered. */
-  held?: { note: EvictionNote; atMs: number };
-}
+export type { OwnRemoval } from './types.js';
 
 /** The executor is about to send a DELETE for this image. */
 export function announceOwnRemoval(model: Model, id: string): void {

@@ -1,6 +1,6 @@
-import type { EngineEvent, ServiceInfo, TaskInfo } from '../docker/types.js';
-import { refsAgree } from './refs.js';
-import type { ConvergeWatch, Model, Note, ServiceEntry, ServiceState } from './types.js';
+import type { EngineEvent, ServiceInfo, TaskInfo } from '../../docker/types.js';
+import { refsAgree } from '../images/refs.js';
+import type { ConvergeWatch, Model, Note, ServiceEntry, ServiceState } from '../types.js';
 
 const UPDATING = new Set(['updating', 'rollback_started']);
 const PAUSED = new Set(['paused', 'rollback_paused']);
@@ -94,7 +94,7 @@ export function putServices(
 function convergedNote(
   model: Model,
   entry: ServiceEntry,
-  base: Record<string, unknown>,
+  base: { service: string; stack?: string | undefined; desired: number; running: number },
   cause: ConvergeWatch['cause'] | 'observed',
   since: number,
   stableAt: number,

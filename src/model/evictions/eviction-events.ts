@@ -1,8 +1,8 @@
-import type { EngineEvent } from '../docker/types.js';
+import type { EngineEvent } from '../../docker/types.js';
 import { claimBurst, evictionNote, recordEviction, touchBurst } from './evictions.js';
-import { dropImage } from './images.js';
-import type { RunPolicy } from './stacks.js';
-import type { Model, Note } from './types.js';
+import { dropImage } from '../images/images.js';
+import type { RunPolicy } from '../services/stacks.js';
+import type { Model, Note } from '../types.js';
 
 /** An image `delete` event: the image left the host (its record waits for its burst unless it is ours). */
 export function imageDeleted(

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { parseRef } from './refs.js';
+import { parseRef } from '../images/refs.js';
 
 export type EvictionActor = 'layerwarden' | 'external';
 /** What removed it, as far as the events show: a plain delete, an engine prune's burst, or not known. */

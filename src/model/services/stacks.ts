@@ -1,4 +1,4 @@
-import type { Model, Note } from './types.js';
+import type { Model, Note } from '../types.js';
 
 /** Which stacks count as runs: `--run-stack` (default: all) minus `--ignore-stack`. */
 export interface RunPolicy {

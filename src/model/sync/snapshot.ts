@@ -1,10 +1,11 @@
-import type { ContainerInfo, EngineSnapshot, ImageDetail } from '../docker/types.js';
-import type { ApplyContext } from './apply.js';
-import { setContainer, toEntry } from './containers.js';
-import { evictionNote, recordEviction } from './evictions.js';
-import { dropImage, putImage, sameRefs, touchImage } from './images.js';
-import { putServices } from './services.js';
-import type { Model, Note } from './types.js';
+import { shortId } from '../../docker/short-id.js';
+import type { ContainerInfo, EngineSnapshot, ImageDetail } from '../../docker/types.js';
+import type { ApplyContext } from '../context.js';
+import { setContainer, toEntry } from '../containers/containers.js';
+import { evictionNote, recordEviction } from '../evictions/evictions.js';
+import { dropImage, putImage, sameRefs, touchImage } from '../images/images.js';
+import { putServices } from '../services/services.js';
+import type { Model, Note, Want } from '../types.js';
 
 interface Drift {
   added: string[];
@@ -86,6 +87,7 @@ export function applySnapshot(
   startedAt: number | undefined,
   ctx: ApplyContext,
   notes: Note[],
+  wants: Want[],
 ) {
   const { now } = ctx;
   const first = model.sync.lastResyncAt === undefined;
@@ -98,6 +100,8 @@ export function applySnapshot(
       engineId: snap.info.id,
       droppedClocks: model.savedClocks.size,
     });
+    // The file belongs to another engine: kept aside as evidence (the agent does it, not this record).
+    wants.push({ kind: 'set-state-aside' });
     model.savedClocks.clear();
   }
   model.savedEngineId = snap.info.id;
@@ -152,7 +156,7 @@ function count(d: Drift) {
 }
 
 function sample(images: Drift, containers: Drift, services: Drift) {
-  const short = (ids: string[]) => ids.slice(0, 5).map((id) => id.replace(/^sha256:/, '').slice(0, 12));
+  const short = (ids: string[]) => ids.slice(0, 5).map(shortId);
   return {
     images: { added: short(images.added), removed: short(images.removed), changed: short(images.changed) },
     containers: {

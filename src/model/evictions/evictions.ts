@@ -5,8 +5,8 @@ import {
   rememberEviction,
 } from './eviction-memory.js';
 import { holdUntilAnswered, takeUnanswered } from './own-removals.js';
-import { liveRuns, type RunPolicy } from './stacks.js';
-import type { ImageEntry, Model, Note, Want } from './types.js';
+import { liveRuns, type RunPolicy } from '../services/stacks.js';
+import type { ImageEntry, Model, Note, Want } from '../types.js';
 
 /**
  * How long after the last image untag/delete an external eviction waits for an engine `prune` event
@@ -25,31 +25,9 @@ export const BURST_QUIET_MS = 2000;
 export const BURST_MAX_EVICTIONS = 1000;
 export const BURST_MAX_MS = 60_000;
 
-/** The `eviction` log record. */
-export interface EvictionNote extends Note {
-  event: 'eviction';
-  level: 'info' | 'warn';
-  at: string;
-  image: string;
-  refs: string[];
-  size: number;
-  freedBytes?: number;
-  by: EvictionActor;
-  duringRun: boolean;
-  stacks: string[];
-  cause: 'delete-event' | 'list';
-  activity: EvictionActivity;
-  prune?: { at: string; reclaimed: number };
-}
+import type { EvictionNote } from './types.js';
 
-/** External evictions of an open burst: logged when a `prune` event claims them or the burst goes quiet. */
-export interface HeldEvictions {
-  /** Agent clock of the first eviction of the burst. */
-  openedAt: number;
-  /** Agent clock of the last image untag/delete/eviction of the burst. */
-  lastAt: number;
-  items: Array<{ note: EvictionNote; memo: RememberedEviction }>;
-}
+export type { EvictionNote, HeldEvictions } from './types.js';
 
 /** Every ref the image had while the model held it: the current ones first, then those it lost. */
 function refsOf(entry: ImageEntry): string[] {

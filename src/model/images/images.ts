@@ -1,6 +1,7 @@
-import type { ImageDetail, ImageInfo } from '../docker/types.js';
+import type { EngineEvent, ImageDetail, ImageInfo } from '../../docker/types.js';
 import { chainIds } from './chains.js';
-import type { ImageEntry, Model } from './types.js';
+import { parseRef } from './refs.js';
+import type { ImageEntry, Model } from '../types.js';
 
 /** Adds or updates an image, keeping layer counts and the agent's clocks right. Returns whether it was new. */
 export function putImage(
@@ -185,3 +186,15 @@ function sameSet(a: string[], b: string[]): boolean {
 }
 
 export type { ImageDetail };
+
+/**
+ * A `tag` event's `name` is the new ref in the engine's familiar form (`repo:tag`, as `RepoTags` spells
+ * it). Anything else (a digest, an id) is left to the image list.
+ */
+export function tagFromEvent(model: Model, e: EngineEvent, now: number): void {
+  const ref = e.attributes.name;
+  if (!ref || ref.startsWith('sha256:')) return;
+  const { tag, digest } = parseRef(ref);
+  if (tag === undefined || digest !== undefined) return;
+  applyTagEvent(model, e.actorId, ref, now);
+}

@@ -1,11 +1,13 @@
-import type { EngineEvent, ImageDetail } from '../docker/types.js';
+import type { EngineEvent, ImageDetail } from '../../docker/types.js';
 import { chainIds } from './chains.js';
-import { linkEviction } from './eviction-memory.js';
+import { linkEviction } from '../evictions/eviction-memory.js';
 import { claimTags, dropImage, layerSize, putImage } from './images.js';
 import { countPull, DEFAULT_PULL_BUDGET, type PullBudget } from './pull-budget.js';
-import { refMatcher, registryOf } from './refs.js';
-import { liveRuns, type RunPolicy } from './stacks.js';
-import type { ImageEntry, Model, Note, PendingPull, PullClass, RecentPull } from './types.js';
+import { registryOf } from './refs.js';
+import { resolveImage } from './resolve.js';
+import { liveRuns, type RunPolicy } from '../services/stacks.js';
+import type { ImageEntry, Model, Note, PendingPull, PullClass, RecentPull } from '../types.js';
+import type { PullRecord } from '../../records/record-types.js';
 
 /**
  * The engine stores a pulled image about a millisecond before it emits `pull`, so a re-list can see
@@ -37,7 +39,7 @@ export interface PullContext {
 /** Queues a pull event with what the model knew when it came: the ref's image and the live runs. */
 export function queuePull(model: Model, e: EngineEvent, ctx: PullContext): Note[] {
   const seq = ++model.pullSeq;
-  const pointedAt = imageIdForRef(model, e.actorId);
+  const pointedAt = resolveImage(model, e.actorId);
   model.pendingPulls.set(seq, {
     ref: e.actorId,
     seq,
@@ -96,7 +98,7 @@ export function drainPulls(model: Model, ctx: PullContext): Note[] {
       : unknownNote(pull, answer.error ?? 'image gone before it could be inspected');
     notes.push(note);
     remember(model, pull, note);
-    const warning = countPull(model, note.registry as string, pull.at, ctx.budget ?? DEFAULT_PULL_BUDGET);
+    const warning = countPull(model, note.registry, pull.at, ctx.budget ?? DEFAULT_PULL_BUDGET);
     if (warning) notes.push(warning);
   }
   return notes;
@@ -104,7 +106,7 @@ export function drainPulls(model: Model, ctx: PullContext): Note[] {
 
 function baseOf(pull: PendingPull) {
   return {
-    event: 'pull',
+    event: 'pull' as const,
     ref: pull.ref,
     registry: registryOf(pull.ref),
     stacks: pull.stacks,
@@ -112,7 +114,7 @@ function baseOf(pull: PendingPull) {
   };
 }
 
-function unknownNote(pull: PendingPull, reason: string): Note {
+function unknownNote(pull: PendingPull, reason: string): PullRecord {
   return { ...baseOf(pull), class: 'unknown' satisfies PullClass, reason };
 }
 
@@ -135,7 +137,7 @@ function classify(
   detail: ImageDetail,
   now: number,
   deletedSince: boolean,
-): Note {
+): PullRecord {
   const known = model.images.get(detail.id);
   const wasThere = known !== undefined && presentBefore(known, pull);
   const last = known?.lastPull;
@@ -220,26 +222,17 @@ function heldBefore(model: Model, detail: ImageDetail, pull: PendingPull): Set<n
   return held;
 }
 
-function remember(model: Model, pull: PendingPull, note: Note): void {
-  const layers = note.layers as { new: number } | undefined;
-  const bytes = note.bytes as { downloaded: number } | undefined;
+function remember(model: Model, pull: PendingPull, note: PullRecord): void {
   const recent: RecentPull = {
     ref: pull.ref,
-    ...(typeof note.image === 'string' && { image: note.image }),
-    class: note.class as PullClass,
+    ...(note.image !== undefined && { image: note.image }),
+    class: note.class,
     at: pull.at,
     eventTimeMs: pull.eventTimeMs,
     repeat: note.repeatOf !== undefined,
-    newLayers: layers?.new ?? 0,
-    bytesDownloaded: bytes?.downloaded ?? 0,
+    newLayers: note.layers?.new ?? 0,
+    bytesDownloaded: note.bytes?.downloaded ?? 0,
   };
   model.recentPulls.push(recent);
   if (model.recentPulls.length > RECENT_PULLS) model.recentPulls.shift();
-}
-
-/** The image a ref names in the model, if any. */
-export function imageIdForRef(model: Model, ref: string): string | undefined {
-  const matches = refMatcher(ref);
-  for (const image of model.images.values()) if (matches(image)) return image.id;
-  return undefined;
 }

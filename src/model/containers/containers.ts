@@ -1,5 +1,9 @@
-import type { ContainerInfo, ContainerState } from '../docker/types.js';
-import type { ContainerEntry, Model } from './types.js';
+import { shortId } from '../../docker/short-id.js';
+import { decodeLabels } from '../../docker/decode.js';
+import type { ContainerInfo, ContainerState, EngineEvent } from '../../docker/types.js';
+import { touchImage } from '../images/images.js';
+import { resolveImage } from '../images/resolve.js';
+import type { ContainerEntry, Model } from '../types.js';
 
 const LIVE_STATES: ReadonlySet<ContainerState> = new Set(['running', 'restarting', 'paused']);
 
@@ -44,4 +48,28 @@ function countLive(model: Model, c: ContainerEntry, delta: number) {
   const live = (cur?.live ?? 0) + delta;
   if (live <= 0) model.stackContainers.delete(stack);
   else model.stackContainers.set(stack, { kind: c.stackKind ?? 'compose', live });
+}
+
+/**
+ * A container `create`: the container is there, `created`, with the labels and the image string the
+ * event carries (the image resolved through the model's refs; `imageId` stays '' when they do not name
+ * one). A `start` that comes before the inspect then finds it, so its stack is live at once, and its
+ * image counts as used at once. The inspect that follows replaces the whole entry.
+ */
+export function containerFromCreate(model: Model, e: EngineEvent, now: number): void {
+  if (model.containers.has(e.actorId)) return; // a replay, or the inspect was quicker: it knows better
+  const image = e.attributes.image ?? '';
+  const imageId = resolveImage(model, image) ?? '';
+  if (imageId) touchImage(model, imageId, now);
+  const entry = toEntry({
+    id: e.actorId,
+    // Labels merge into the attributes (a `name` label may shadow the name): the inspect brings the real one.
+    name: e.attributes.name ?? shortId(e.actorId),
+    imageId,
+    image,
+    state: 'created',
+    created: Math.floor(e.timeMs / 1000),
+    labels: decodeLabels(e.attributes),
+  });
+  setContainer(model, e.actorId, entry);
 }

@@ -1,4 +1,4 @@
-import type { Model, Note, RegistryWindow } from './types.js';
+import type { Model, Note, RegistryWindow } from '../types.js';
 
 /** How many pulls a registry allows per window (Docker Hub, authenticated: 200 per 6 h). */
 export interface PullBudget {
@@ -6,7 +6,9 @@ export interface PullBudget {
   windowMs: number;
 }
 
-export const DEFAULT_PULL_BUDGET: PullBudget = { limit: 200, windowMs: 6 * 3_600_000 };
+/** The budget's window, fixed at Docker Hub's (6 h); `--pull-budget` sets the count. */
+export const PULL_BUDGET_WINDOW_MS = 6 * 3_600_000;
+export const DEFAULT_PULL_BUDGET: PullBudget = { limit: 200, windowMs: PULL_BUDGET_WINDOW_MS };
 /** Share of the budget at which a `near` warning is written. */
 export const NEAR_SHARE = 0.8;
 
@@ -37,7 +39,7 @@ export function countPull(model: Model, registry: string, at: number, budget: Pu
   const level = budgetLevel(pulls, budget);
   const before = window.reported;
   window.reported = level;
-  if (RANK[level] <= RANK[before]) return undefined;
+  if (level === 'ok' || RANK[level] <= RANK[before]) return undefined;
   return {
     event: 'pull.budget',
     // `level` is the log level of every record: the crossing is named `threshold`.
