@@ -9,6 +9,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
 import { startAgent } from '../src/agent/agent.js';
 import { startBoundaryRunner } from '../src/agent/boundary-runner.js';
@@ -46,6 +47,8 @@ export interface WeeksRun {
   samples: DaySample[];
   sizes: Record<string, number>;
   snapshots: string[];
+  /** Virtual ms from each firing decision to its `prune.done`: 0 when the clock waited for the prune. */
+  pruneSpans: number[];
   /** The model's images and containers at the end are the engine's. */
   agrees: { images: boolean; containers: boolean };
 }
@@ -92,10 +95,14 @@ export async function runWeeks(days: number, warmupDays: number, snapDir?: strin
     logRecords(records.records$, logger);
     // What the agent logged, by record (evictions, pulls by class, stream.down, …), whoever made it.
     const counted = new Map<string, number>();
+    const pruneSpans: number[] = [];
+    let firedAt = 0;
     const sub = records.records$.subscribe(({ record: n }) => {
       const key =
         n.event === 'pull' ? `pull.${n.class}` : n.event === 'eviction' ? `eviction.${n.by}` : n.event;
       counted.set(key, (counted.get(key) ?? 0) + 1);
+      if (n.event === 'prune.decision' && n.fire) firedAt = clock.now();
+      if (n.event === 'prune.done') pruneSpans.push(clock.now() - firedAt);
     });
     const agent = startAgent({ config, port: sim, logger, records, state, policy, scheduler: clock });
     const runner = startBoundaryRunner({
@@ -126,14 +133,31 @@ export async function runWeeks(days: number, warmupDays: number, snapDir?: strin
         timers: clock.pending,
       });
     };
+    // The clock stands while a prune is under way: its real I/O (the state file's fsync before the first
+    // removal, disk readings, the settle barrier's poll) takes no virtual time. Run on meanwhile, the
+    // night's window would pass in a few real milliseconds on a loaded machine and the run end (the agent
+    // stopping) before the first removal. Timers due now still fire (the events' ticks, idle checks).
+    const step = async (to: number) => {
+      await clock.advanceTo(to);
+      for (let p = runner.inFlight(); p; p = runner.inFlight()) {
+        let done = false;
+        void p.then(() => {
+          done = true;
+        });
+        while (!done) {
+          await clock.advanceTo(clock.now());
+          if (!done) await sleep(1);
+        }
+      }
+    };
     const snapshots: string[] = [];
     const t0 = performance.now();
     const end = START + days * DAY;
     for (let t = START; t < end; t += MIN) {
-      await clock.advanceTo(t);
+      await step(t);
       for (const chunk of host.minute(t)) {
         sim.send(chunk);
-        await clock.advanceTo(t);
+        await step(t);
       }
       flush();
       if ((t + 30 * MIN) % DAY === 0) {
@@ -147,7 +171,7 @@ export async function runWeeks(days: number, warmupDays: number, snapDir?: strin
     }
     const seconds = (performance.now() - t0) / 1000;
     // The engine's truth against the model's, once the last refreshes are in.
-    await clock.advanceTo(end + 10 * MIN);
+    await step(end + 10 * MIN);
     const ids = (m: Iterable<string>) => [...m].sort().join(',');
     const final = agent.model();
     const agrees = {
@@ -185,6 +209,7 @@ export async function runWeeks(days: number, warmupDays: number, snapDir?: strin
       samples,
       sizes: sizes ?? {},
       snapshots,
+      pruneSpans,
       agrees,
     };
   } finally {

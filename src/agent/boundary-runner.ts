@@ -218,6 +218,12 @@ export function startBoundaryRunner(opts: BoundaryRunnerOptions) {
   return {
     /** The next boundary after now, for `agent.start` and status. */
     nextBoundary: () => nextBoundary(schedule, scheduler.now()),
+    /**
+     * The evaluation (and prune) under way, if any. A driver of virtual time waits for it before moving
+     * the clock on: the prune's real I/O (the state file's fsync, disk readings, the settle barrier's
+     * poll) takes no virtual time, so a clock that runs on meanwhile ends its window before it removes.
+     */
+    inFlight: (): Promise<void> | undefined => inFlight,
     /** Stops scheduling; a prune under way stops before its next removal. */
     async stop(): Promise<void> {
       stopping = true;

@@ -182,6 +182,29 @@ describe('boundary runner on the containerd image store', () => {
 });
 
 describe('boundary runner', () => {
+  it('holds the prune under way as in flight until its last removal, however long real I/O takes', async () => {
+    // The settle barrier waits on something outside the clock (a slow fsync, a disk reading).
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const s = setup({
+      start: '2025-06-02T00:30:00Z',
+      settle: () => held.then(() => ({ ok: true }) as const),
+    });
+    const runner = s.start();
+    await s.tick('2025-06-02T00:30:01Z');
+    const pending = runner.inFlight();
+    assert.ok(pending, 'the evaluation is in flight while its removal waits');
+    assert.deepEqual(s.port.calls, [], 'nothing removed yet');
+    release();
+    await pending;
+    assert.deepEqual(s.port.calls, ['image sha256:a', 'image sha256:b', 'build-cache 24h']);
+    assert.equal(s.named('prune.done')[0]?.outcome, 'done');
+    assert.equal(runner.inFlight(), undefined, 'nothing in flight once done');
+    await runner.stop();
+  });
+
   it('evaluates once per boundary, at the first idle moment, saving the boundary before removing', async () => {
     const s = setup({ start: '2025-06-01T22:00:00Z', world: busyWorld(oldImages) });
     const runner = s.start();
