@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription, share } from 'rxjs';
 import type { Config } from '../config/options.js';
 import type { DockerPort } from '../docker/port.js';
+import { bindNode } from '../log/logger.js';
 import { type IdleAnswer, type IdlePolicy, idleAnswer } from '../model/idle.js';
 import { PULL_BUDGET_WINDOW_MS } from '../model/images/pull-budget.js';
 import type { Model } from '../model/types.js';
@@ -136,6 +137,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 
   const sub = ticks$.subscribe((tick) => {
     model = tick.model;
+    // The node names every record from the first list on, that list's own records included.
+    bindNode(opts.logger, model?.engine);
     for (const note of tick.step.notes) emit(note, { at: tick.at });
     for (const want of tick.step.wants)
       if (want.kind === 'set-state-aside' && !opts.readOnly)

@@ -79,13 +79,13 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
     },
     { processMetrics: opts.processMetrics ?? false },
   );
-  // The engine that answered at start names every record from here on; else the first list's does.
-  let bound = bindNode(logger, opts.engine);
+  // The engine that answered at start names every record from here on; else the agent binds the first
+  // list's engine before it logs that list's records.
+  bindNode(logger, opts.engine);
   // Every record, whoever made it: the model's, the boundary runner's and the executor's alike.
   const counting: Subscription = agent.records.records$.subscribe((r) => metrics.count(r));
   counting.add(
     agent.ticks$.subscribe((tick) => {
-      bound ||= bindNode(logger, agent.model()?.engine);
       metrics.observeTick(tick);
     }),
   );
