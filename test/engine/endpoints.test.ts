@@ -16,7 +16,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Engine, startEngine } from './harness.js';
+import { type Engine, run, startEngine } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 
@@ -84,19 +84,9 @@ function clientDir(certs: string, into: string, ca = path.join(certs, 'ca.pem'))
   return into;
 }
 
+/** The CLI as an operator runs it, in the environment given (the harness's runner). */
 function layerwarden(args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return run(process.execPath, ['--import', 'tsx', BIN, ...args], { env });
 }
 
 const listening = (server: net.Server) =>

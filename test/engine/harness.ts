@@ -36,7 +36,7 @@ export interface CommandResult {
 }
 export interface DockerOptions {
   input?: string | Buffer;
-  env?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs?: number;
   /** Another address for the CLI (a proxy's `dockerHost`, e.g. the Docker 29 face); default the engine's. */
@@ -207,7 +207,7 @@ export class Engine {
   }
 
   /** Environment for a child process (the docker CLI, the agent) pointed at this engine only. */
-  childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const k of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH']) delete env[k];
     return {
@@ -223,7 +223,7 @@ export class Engine {
   docker(args: string[], opts: DockerOptions = {}): Promise<CommandResult> {
     return run('docker', ['-H', opts.host ?? this.dockerHost, ...args], {
       ...opts,
-      env: this.childEnv(opts.env) as Record<string, string>,
+      env: this.childEnv(opts.env),
     });
   }
 
