@@ -15,6 +15,7 @@ export function createModel(
     containers: new Map(),
     services: new Map(),
     stackContainers: new Map(),
+    stackServices: new Map(),
     liveStacks: new Map(),
     savedClocks,
     activity: {},

@@ -161,6 +161,8 @@ export interface Model {
   services: Map<string, ServiceEntry>;
   /** Live containers (running, restarting, paused) per stack. */
   stackContainers: Map<string, { kind: 'swarm' | 'compose'; live: number }>;
+  /** Services that keep their stack live (they want tasks or still run some), per stack; kept by putServices. */
+  stackServices: Map<string, number>;
   /** Stacks with something live, and since when (agent clock). Kept in step by model/stacks.ts. */
   liveStacks: Map<string, { kind: 'swarm' | 'compose'; since: number }>;
   /** Clocks restored from the state file, for images not seen yet in this run. */
