@@ -1,3 +1,4 @@
+import { createRefIndex } from './images/ref-index.js';
 import { createEvictionMemory } from './evictions/eviction-memory.js';
 import type { ImageClocks, Model } from './types.js';
 
@@ -10,6 +11,7 @@ export function createModel(
     ...(savedEngineId !== undefined && { savedEngineId }),
     sync: { inSync: false, connected: false, reason: 'not listed yet' },
     images: new Map(),
+    refIndex: createRefIndex(),
     layers: new Map(),
     chains: new Map(),
     containers: new Map(),

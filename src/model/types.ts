@@ -149,10 +149,22 @@ export interface SyncState {
   lastResyncAt?: number;
 }
 
+/**
+ * The refs the model's images answer to, parsed, each to the ids holding it in the order they came
+ * (src/model/images/ref-index.ts keeps it).
+ */
+export interface RefIndex {
+  byKey: Map<string, string[]>;
+  /** The keys each image was indexed under: what it is taken out of, whatever became of its arrays. */
+  keysOf: Map<string, string[]>;
+}
+
 export interface Model {
   sync: SyncState;
   engine?: EngineInfo;
   images: Map<string, ImageEntry>;
+  /** The images' tags and digests, parsed, to the ids holding each (src/model/images/ref-index.ts). */
+  refIndex: RefIndex;
   /** Reference counts of layers (diff ids) over all images in the model. */
   layers: Map<string, number>;
   /** Reference counts of layer chains (ChainIDs): a layer is on the host when its chain is. */
