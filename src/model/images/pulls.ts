@@ -121,8 +121,17 @@ function baseOf(pull: PendingPull) {
   };
 }
 
+/** A pull given up: built in one literal (it is the record of every pull past a full queue), keys as baseOf. */
 function unknownNote(pull: PendingPull, reason: string): PullRecord {
-  return { ...baseOf(pull), class: 'unknown' satisfies PullClass, reason };
+  return {
+    event: 'pull',
+    ref: pull.ref,
+    registry: registryOf(pull.ref),
+    stacks: pull.stacks,
+    at: new Date(pull.eventTimeMs).toISOString(),
+    class: 'unknown' satisfies PullClass,
+    reason,
+  };
 }
 
 function presentBefore(image: ImageEntry, pull: PendingPull): boolean {
@@ -232,7 +241,6 @@ function heldBefore(model: Model, detail: ImageDetail, pull: PendingPull): Set<n
 function remember(model: Model, pull: PendingPull, note: PullRecord): void {
   const recent: RecentPull = {
     ref: pull.ref,
-    ...(note.image !== undefined && { image: note.image }),
     class: note.class,
     at: pull.at,
     eventTimeMs: pull.eventTimeMs,
@@ -240,6 +248,7 @@ function remember(model: Model, pull: PendingPull, note: PullRecord): void {
     newLayers: note.layers?.new ?? 0,
     bytesDownloaded: note.bytes?.downloaded ?? 0,
   };
+  if (note.image !== undefined) recent.image = note.image;
   model.recentPulls.push(recent);
   if (model.recentPulls.length > RECENT_PULLS) model.recentPulls.shift();
 }

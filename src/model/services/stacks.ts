@@ -55,9 +55,10 @@ export function computeLiveStacks(model: Model): Map<string, 'swarm' | 'compose'
 export function settleStacks(model: Model, policy: RunPolicy, now: number, notes: Note[]): void {
   const { liveStacks, stackContainers, stackServices } = model;
   let union = stackContainers.size;
-  for (const [name, s] of stackContainers) {
+  for (const name of stackContainers.keys()) {
     if (liveStacks.has(name)) continue;
-    up(model, policy, name, stackServices.has(name) ? 'swarm' : s.kind, now, notes);
+    const kind = stackServices.has(name) ? 'swarm' : (stackContainers.get(name)?.kind ?? 'compose');
+    up(model, policy, name, kind, now, notes);
   }
   let serviceOnlyDown = false;
   for (const name of stackServices.keys()) {
