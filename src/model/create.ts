@@ -18,6 +18,8 @@ export function createModel(
     services: new Map(),
     stackContainers: new Map(),
     stackServices: new Map(),
+    stackChanges: 0,
+    stacksSettled: { changes: 0, size: 0 },
     liveStacks: new Map(),
     savedClocks,
     activity: {},

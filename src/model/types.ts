@@ -175,6 +175,10 @@ export interface Model {
   stackContainers: Map<string, { kind: 'swarm' | 'compose'; live: number }>;
   /** Services that keep their stack live (they want tasks or still run some), per stack; kept by putServices. */
   stackServices: Map<string, number>;
+  /** Stacks gained or lost by stackContainers or stackServices, counted; bumped by their writers. */
+  stackChanges: number;
+  /** `stackChanges` and the size of liveStacks when settleStacks last brought liveStacks in step. */
+  stacksSettled: { changes: number; size: number };
   /** Stacks with something live, and since when (agent clock). Kept in step by model/stacks.ts. */
   liveStacks: Map<string, { kind: 'swarm' | 'compose'; since: number }>;
   /** Clocks restored from the state file, for images not seen yet in this run. */

@@ -26,13 +26,20 @@ export function countServiceStack(
   prev: { stack?: string | undefined; desired: number; running: number } | undefined,
   next: { stack?: string | undefined; desired: number; running: number } | undefined,
 ): void {
+  const counts = model.stackServices;
   if (prev && keepsStackLive(prev)) {
-    const left = (model.stackServices.get(prev.stack as string) ?? 1) - 1;
-    if (left > 0) model.stackServices.set(prev.stack as string, left);
-    else model.stackServices.delete(prev.stack as string);
+    const left = (counts.get(prev.stack as string) ?? 1) - 1;
+    if (left > 0) counts.set(prev.stack as string, left);
+    else {
+      counts.delete(prev.stack as string);
+      model.stackChanges++;
+    }
   }
-  if (next && keepsStackLive(next))
-    model.stackServices.set(next.stack as string, (model.stackServices.get(next.stack as string) ?? 0) + 1);
+  if (next && keepsStackLive(next)) {
+    const had = counts.get(next.stack as string) ?? 0;
+    counts.set(next.stack as string, had + 1);
+    if (had === 0) model.stackChanges++;
+  }
 }
 
 /**
@@ -50,9 +57,19 @@ export function computeLiveStacks(model: Model): Map<string, 'swarm' | 'compose'
  * Brings `model.liveStacks` in step with the containers and services, noting each stack that went up or
  * down. Runs after every input, so it builds nothing: it reads the per-stack counts (stackContainers,
  * stackServices), and walks the services only when a stack that only a service keeps live is not up
- * yet, so that the `stack.up` notes come in the order computeLiveStacks gives.
+ * yet, so that the `stack.up` notes come in the order computeLiveStacks gives. When neither count map
+ * gained or lost a stack since the last settle (`stackChanges`, bumped by their writers) and liveStacks
+ * is as that settle left it, there is nothing to do.
  */
 export function settleStacks(model: Model, policy: RunPolicy, now: number, notes: Note[]): void {
+  const { liveStacks, stackContainers, stackServices, stacksSettled: settled } = model;
+  if (settled.changes === model.stackChanges && settled.size === liveStacks.size) return;
+  settle(model, policy, now, notes);
+  settled.changes = model.stackChanges;
+  settled.size = liveStacks.size;
+}
+
+function settle(model: Model, policy: RunPolicy, now: number, notes: Note[]): void {
   const { liveStacks, stackContainers, stackServices } = model;
   let union = stackContainers.size;
   for (const name of stackContainers.keys()) {
