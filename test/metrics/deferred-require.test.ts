@@ -6,6 +6,7 @@ import { createAgentMetrics } from '../../src/metrics/metrics.js';
 import { deferRequire } from '../../src/metrics/deferred-require.js';
 import { createModel } from '../../src/model/create.js';
 import { parsePrometheusText, sampleValue } from './prom-text.js';
+import { quietSources } from './quiet-sources.js';
 
 // This file runs in its own process (node --test): nothing else here loads @opentelemetry/api.
 const here = createRequire(import.meta.url);
@@ -21,15 +22,7 @@ describe("prom-client's process metrics without @opentelemetry/api", () => {
   it('are served, and their exemplar dependency is never loaded', async () => {
     const model = createModel();
     const metrics = createAgentMetrics(
-      {
-        model: () => model,
-        idle: () => undefined,
-        queueDepth: () => 0,
-        disks: async () => [],
-        prune: () => ({}),
-        pullBudget: 200,
-        now: () => Date.now(),
-      },
+      quietSources(() => model),
       { processMetrics: true },
     );
     // The event loop's lag is NaN until its monitor has taken a sample (every 10 ms).
