@@ -15,6 +15,7 @@ import { createAgentMetrics } from '../../src/metrics/metrics.js';
 import { parsePrometheusText, sampleValue } from '../metrics/prom-text.js';
 import { ManualScheduler, settle } from './manual-scheduler.js';
 import { fakePort, H, image, modelOf, POLICY, resnapshot, service, type World } from '../prune/world.js';
+import { quietSources } from '../metrics/quiet-sources.js';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -43,15 +44,7 @@ function setup(opts: {
   const records = createRecordStream(clock);
   records.records$.subscribe(({ record }) => notes.push(record));
   // The agent's metrics on the same stream, as `watch` subscribes them (src/agent/serve.ts).
-  const metrics = createAgentMetrics({
-    model: () => model,
-    idle: () => undefined,
-    queueDepth: () => 0,
-    disks: async () => [],
-    prune: () => ({}),
-    pullBudget: 200,
-    now: () => clock.now(),
-  });
+  const metrics = createAgentMetrics(quietSources(() => model, { now: () => clock.now() }));
   records.records$.subscribe((r) => metrics.count(r));
   const counter = async (name: string, labels?: Record<string, string>) =>
     sampleValue(parsePrometheusText(await metrics.render()), name, labels);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { OPTION_SPECS } from '../../src/config/options.js';
 import { attributeOf } from '../../src/config/resolve.js';
 import { createAgentMetrics } from '../../src/metrics/metrics.js';
+import { quietSources } from '../metrics/quiet-sources.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const doc = (name: string) => readFileSync(path.join(ROOT, name), 'utf8');
@@ -30,15 +31,7 @@ describe('the docs keep up with the code', () => {
   });
 
   it('docs/metrics.md describes every metric the agent exports', async () => {
-    const metrics = createAgentMetrics({
-      model: () => undefined,
-      idle: () => undefined,
-      queueDepth: () => 0,
-      disks: async () => [],
-      prune: () => ({}),
-      pullBudget: 1,
-      now: () => Date.now(),
-    });
+    const metrics = createAgentMetrics(quietSources(() => undefined));
     const names = [...(await metrics.render()).matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1] as string);
     assert.ok(names.length > 20);
     const text = doc('docs/metrics.md');

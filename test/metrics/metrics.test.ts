@@ -9,22 +9,14 @@ import type { Model, ModelInput, Note, PullClass } from '../../src/model/types.j
 import type { DiskReading } from '../../src/prune/gates.js';
 import type { PruneDecisionRecord } from '../../src/records/record-types.js';
 import { parsePrometheusText, sampleValue } from './prom-text.js';
+import { quietSources } from './quiet-sources.js';
 
 const T0 = Date.parse('2025-06-01T10:00:00Z');
 
 function setup(over: Partial<MetricsSources> = {}) {
   const model: Model = createModel();
   let idle: IdleAnswer | undefined;
-  const sources: MetricsSources = {
-    model: () => model,
-    idle: () => idle,
-    queueDepth: () => 3,
-    disks: async () => [],
-    prune: () => ({}),
-    pullBudget: 200,
-    now: () => Date.now(),
-    ...over,
-  };
+  const sources = quietSources(() => model, { idle: () => idle, queueDepth: () => 3, ...over });
   const metrics = createAgentMetrics(sources);
   const tick = (notes: Note[], input: ModelInput = { kind: 'stream.up', attempt: 0 }, at = T0): void => {
     metrics.observeTick({ at, input, step: { notes, wants: [] }, model });
