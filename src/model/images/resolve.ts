@@ -18,7 +18,7 @@ export function resolveImage(model: Model, image: string): string | undefined {
   const holders = holdersOf(model, image);
   if (holders?.length === 1) return holders[0];
   if (holders) {
-    // Two images answer to it (a list not caught up with a moved tag): the first, as the engine's list.
+    // More than one image answers to it: the first of them in the model's order, as walking them gave.
     const matches = refMatcher(image);
     for (const entry of model.images.values()) if (matches(entry)) return entry.id;
   }
