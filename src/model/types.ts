@@ -150,13 +150,11 @@ export interface SyncState {
 }
 
 /**
- * The refs the model's images answer to, parsed, each to the ids holding it in the order they came
- * (src/model/images/ref-index.ts keeps it).
+ * The refs the model's images answer to, parsed, each to the id holding it, or to the ids in the order
+ * they came when several do (src/model/images/ref-index.ts keeps it).
  */
 export interface RefIndex {
-  byKey: Map<string, string[]>;
-  /** The keys each image was indexed under: what it is taken out of, whatever became of its arrays. */
-  keysOf: Map<string, string[]>;
+  byKey: Map<string, string | string[]>;
 }
 
 export interface Model {

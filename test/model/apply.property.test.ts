@@ -244,17 +244,14 @@ describe('apply (property): events one by one = a fresh re-list', () => {
           }
           for (const ref of refs) assert.equal(resolveImage(m, ref), walked(m, ref), ref);
           assert.deepEqual(
-            [...m.refIndex.byKey].map(([k, ids]) => [k, [...ids].sort()]).sort(),
+            [...m.refIndex.byKey]
+              .map(([k, ids]) => [k, typeof ids === 'string' ? [ids] : [...ids].sort()])
+              .sort(),
             rebuilt(m),
             'the index holds what the images hold',
           );
-          assert.deepEqual(
-            [...m.refIndex.keysOf.keys()].sort(),
-            [...m.images.values()]
-              .filter((i) => refKeys(i).length > 0)
-              .map((i) => i.id)
-              .sort(),
-          );
+          for (const ids of m.refIndex.byKey.values())
+            if (typeof ids !== 'string') assert.ok(ids.length > 1, 'one holder is kept as its id');
         }
       }),
       { numRuns: 200 },

@@ -88,7 +88,7 @@ export function dropImage(model: Model, id: string): { entry: ImageEntry; freedB
   const entry = model.images.get(id);
   if (!entry) return undefined;
   model.images.delete(id);
-  unindexRefs(model, id);
+  unindexRefs(model, entry);
   for (const chain of entry.chains ?? []) {
     const left = (model.chains.get(chain) ?? 1) - 1;
     if (left > 0) model.chains.set(chain, left);

@@ -16,7 +16,7 @@ export function resolveImage(model: Model, image: string): string | undefined {
   if (model.images.has(image)) return image;
   if (IMAGE_ID.test(image)) return undefined;
   const holders = holdersOf(model, image);
-  if (holders?.length === 1) return holders[0];
+  if (typeof holders === 'string') return holders;
   if (holders) {
     // More than one image answers to it: the first of them in the model's order, as walking them gave.
     const matches = refMatcher(image);
