@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { run } from '../engine/harness.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lw-env-errors-'));
@@ -18,23 +19,13 @@ chmodSync(dir, 0o755);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Root passes every permission check: run the CLI as `nobody` then, as an unprivileged service user is. */
-const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
 
+/** The CLI as an operator runs it (the engine harness's runner), as `nobody` when `unprivileged`. */
 function layerwarden(args: string[], opts: { unprivileged?: boolean } = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, TZ: 'UTC' },
-      ...(opts.unprivileged && asUser),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return run(process.execPath, ['--import', 'tsx', BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: dir, TZ: 'UTC' },
+    ...(opts.unprivileged && asUser && { user: asUser }),
   });
 }
 
