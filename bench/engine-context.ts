@@ -3,7 +3,7 @@
  * a single-node swarm (as on the CI hosts this agent is for), the base image; stopped by run.ts.
  */
 import http from 'node:http';
-import { createDockerodePort } from '../src/docker/dockerode-port.js';
+import { createEnginePort } from '../src/docker/engine-port.js';
 import type { DockerPort } from '../src/docker/port.js';
 import type { EngineInfo } from '../src/docker/types.js';
 import { type Engine, startEngine } from '../test/engine/harness.js';
@@ -27,7 +27,7 @@ export function benchEngine(): Promise<BenchEngine> {
     const engine = await startEngine();
     await engine.swarmInit();
     const baseImageId = await engine.baseImage();
-    const port = createDockerodePort(engine.dockerHost);
+    const port = createEnginePort(engine.dockerHost);
     const info = await port.info();
     return { engine, port, info, baseImageId, startSeconds: (performance.now() - t0) / 1000 };
   })();

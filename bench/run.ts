@@ -15,6 +15,7 @@ import { memory } from './memory.js';
 import { OUT_DIR } from './paths.js';
 import { pruneSpeed } from './prune-speed.js';
 import { relist } from './relist.js';
+import { rest } from './rest.js';
 import { weeks } from './weeks.js';
 import { type RunInfo, dockerCliVersion, machineInfo, markdown, textTable } from './report.js';
 import type { BenchContext, BenchResult, Benchmark } from './types.js';
@@ -26,6 +27,7 @@ export const BENCHMARKS: Benchmark[] = [
   footprint,
   pruneSpeed,
   memory,
+  rest,
   weeks,
   relist,
   decision,

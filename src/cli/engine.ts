@@ -1,6 +1,6 @@
 import type { Config } from '../config/options.js';
 import { readTlsFiles } from '../docker/docker-host.js';
-import { createDockerodePort } from '../docker/dockerode-port.js';
+import { createEnginePort } from '../docker/engine-port.js';
 import type { DockerPort } from '../docker/port.js';
 import type { EngineInfo } from '../docker/types.js';
 import { isUnreachable, LayerwardenError } from '../errors.js';
@@ -23,7 +23,7 @@ export function enginePort(config: Config, origins: EngineOrigins, oneShot: bool
         `${origins.tlsCertPath} (for ${origins.tls} ${config.tls})`,
       )
     : undefined;
-  return createDockerodePort(config.dockerHost, {
+  return createEnginePort(config.dockerHost, {
     ...(tls && { tls }),
     ...(oneShot && { requestTimeoutMs: config.timeoutMs }),
   });

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LayerwardenError } from '../errors.js';
@@ -145,74 +144,4 @@ export function readTlsFiles(mode: TlsMode, certPath: string, where: string): Tl
   const cert = pem('cert.pem', read('cert.pem', false), /-----BEGIN CERTIFICATE-----/);
   const key = pem('key.pem', read('key.pem', cert !== undefined), /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
   return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }), verify: mode === 'verify' };
-}
-
-/** dockerode's connection options: every key it would otherwise fill from DOCKER_HOST, DOCKER_CERT_PATH and DOCKER_TLS_VERIFY is set here. */
-export interface ModemOptions {
-  socketPath: string | undefined;
-  host: string | undefined;
-  port: number | undefined;
-  protocol: 'http' | 'https';
-  pathPrefix: string;
-  ca: Buffer | undefined;
-  cert: Buffer | undefined;
-  key: Buffer | undefined;
-  timeout: undefined;
-  /** For TLS: carries the client certificate and whether the engine's certificate is checked. */
-  agent: Agent | undefined;
-}
-
-/**
- * dockerode's options for an address and its TLS. docker-modem merges its own defaults (read from the
- * process's DOCKER_* variables) under what it is given, so an address named here would otherwise lose to
- * `DOCKER_HOST` (a tcp:// host beats a socket path there) and pick up another engine's certificates.
- */
-export function modemOptions(address: EngineAddress, tls?: TlsFiles): ModemOptions {
-  const none = {
-    ca: undefined,
-    cert: undefined,
-    key: undefined,
-    timeout: undefined,
-    pathPrefix: '/',
-    agent: undefined,
-  };
-  if (address.kind === 'unix')
-    return { ...none, socketPath: address.socketPath, host: undefined, port: undefined, protocol: 'http' };
-  return {
-    ...none,
-    socketPath: undefined,
-    host: address.host,
-    port: address.port,
-    protocol: tls || address.https ? 'https' : 'http',
-    ...(tls && {
-      ca: tls.ca,
-      cert: tls.cert,
-      key: tls.key,
-      agent: new Agent({ ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify }),
-    }),
-  };
-}
-
-/** The variables docker-modem reads by itself when it is built, whatever it is told. */
-const MODEM_VARIABLES = [
-  'DOCKER_HOST',
-  'DOCKER_TLS_VERIFY',
-  'DOCKER_CERT_PATH',
-  'DOCKER_CLIENT_TIMEOUT',
-  'DOCKER_PATH_PREFIX',
-];
-
-/**
- * Builds a docker-modem client without its own reading of the process's DOCKER_* variables: it would
- * parse DOCKER_CERT_PATH's files (throwing on a missing cert.pem) and merge DOCKER_HOST under our
- * address. The address and TLS resolved here are the only ones.
- */
-export function withoutModemEnvironment<T>(build: () => T): T {
-  const saved = MODEM_VARIABLES.map((k) => [k, process.env[k]] as const);
-  for (const [k] of saved) delete process.env[k];
-  try {
-    return build();
-  } finally {
-    for (const [k, v] of saved) if (v !== undefined) process.env[k] = v;
-  }
 }

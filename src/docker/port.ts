@@ -21,7 +21,7 @@ export interface EventsQuery {
 }
 
 /**
- * The one narrow interface in front of Docker. Only src/docker/dockerode-port.ts implements it
+ * The one narrow interface in front of Docker. Only src/docker/engine-port.ts implements it
  * against the engine; tests may script it.
  */
 export interface DockerPort {

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from './prom.js';
 import type { BusyReason, IdleAnswer } from '../model/idle.js';
 import { PULL_BUDGET_WINDOW_MS, pullsInWindow } from '../model/images/pull-budget.js';
 import type { Model } from '../model/types.js';

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry } from './prom.js';
 import type { StampedRecord } from '../records/record-stream.js';
 import type { LogRecord } from '../records/record-types.js';
 import type { Tick } from '../streams/model-loop.js';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { firstValueFrom } from 'rxjs';
-import { createDockerodePort } from '../../src/docker/dockerode-port.js';
+import { createEnginePort } from '../../src/docker/engine-port.js';
 import { AGENT_API, compareApi, isVersionRefusal, negotiate } from '../../src/docker/negotiate.js';
 import { EXIT, exitCodeFor, LayerwardenError } from '../../src/errors.js';
 
@@ -145,7 +145,7 @@ describe('the port negotiates per connection and again when refused', () => {
   it('asks the unversioned /version once, then speaks what it chose; 1.51 shapes are read at 1.51 only', async () => {
     gate.range = { min: '1.12', max: '1.41', release: '20.10.24' };
     gate.asked.length = 0;
-    const port = createDockerodePort(`unix://${gate.socket}`);
+    const port = createEnginePort(`unix://${gate.socket}`);
     const info = await port.info();
     assert.equal(gate.asked[0], '/version');
     assert.equal(info.apiVersion, '1.41');
@@ -166,7 +166,7 @@ describe('the port negotiates per connection and again when refused', () => {
 
   it('an engine upgraded under it refuses the old version: it renegotiates and the call succeeds', async () => {
     gate.range = { min: '1.12', max: '1.41', release: '20.10.24' };
-    const port = createDockerodePort(`unix://${gate.socket}`);
+    const port = createEnginePort(`unix://${gate.socket}`);
     assert.equal((await port.info()).apiVersion, '1.41');
     gate.range = { min: '1.44', max: '1.52', release: '29.1.3' };
     gate.asked.length = 0;
@@ -177,7 +177,7 @@ describe('the port negotiates per connection and again when refused', () => {
 
   it('a call answered while an events connection renegotiates reports the range it was answered under, and does not wait for or fail with that renegotiation', async () => {
     gate.range = { min: '1.44', max: '1.52', release: '29.1.3' };
-    const port = createDockerodePort(`unix://${gate.socket}`);
+    const port = createEnginePort(`unix://${gate.socket}`);
     await port.info();
     let releaseInfo = () => {};
     const infoHeld = new Promise<void>((resolve) => {
@@ -205,7 +205,7 @@ describe('the port negotiates per connection and again when refused', () => {
 
   it('a call waiting for an events connection negotiation that the connection gives up negotiates itself and succeeds', async () => {
     gate.range = { min: '1.44', max: '1.52', release: '29.1.3' };
-    const port = createDockerodePort(`unix://${gate.socket}`);
+    const port = createEnginePort(`unix://${gate.socket}`);
     await port.info();
     let versions = 0;
     // The events connection's /version is never answered; the next one is.
@@ -224,7 +224,7 @@ describe('the port negotiates per connection and again when refused', () => {
 
   it('every events connection negotiates first (a reconnect meets the engine that came back)', async () => {
     gate.range = { min: '1.44', max: '1.52', release: '29.1.3' };
-    const port = createDockerodePort(`unix://${gate.socket}`);
+    const port = createEnginePort(`unix://${gate.socket}`);
     gate.asked.length = 0;
     const frame = await firstValueFrom(port.events({}));
     assert.equal(frame.kind, 'open');

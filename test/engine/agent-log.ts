@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { type RunningAgent, startAgent } from '../../src/agent/agent.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { createDockerodePort } from '../../src/docker/dockerode-port.js';
+import { createEnginePort } from '../../src/docker/engine-port.js';
 import { emptyState } from '../../src/state/state-file.js';
 import { waitFor } from './harness.js';
 
@@ -47,7 +47,7 @@ export class AgentUnderTest {
     );
     const agent = startAgent({
       config,
-      port: createDockerodePort(config.dockerHost),
+      port: createEnginePort(config.dockerHost),
       logger,
       state: emptyState(),
       policy: { runStack: config.runStack, quietPeriodMs: config.quietPeriodMs },

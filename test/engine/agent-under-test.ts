@@ -8,7 +8,7 @@ import { type RunningAgent, startAgent } from '../../src/agent/agent.js';
 import { idlePolicy } from '../../src/cli/shared.js';
 import type { Config } from '../../src/config/options.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { createDockerodePort } from '../../src/docker/dockerode-port.js';
+import { createEnginePort } from '../../src/docker/engine-port.js';
 import type { EngineEvent } from '../../src/docker/types.js';
 import type { IdlePolicy } from '../../src/model/idle.js';
 import { type AgentState, emptyState } from '../../src/state/state-file.js';
@@ -65,7 +65,7 @@ export function startTestAgent(opts: TestAgentOptions): TestAgent {
   const policy = idlePolicy(config);
   const agent = startAgent({
     config,
-    port: createDockerodePort(opts.dockerHost),
+    port: createEnginePort(opts.dockerHost),
     logger,
     state: opts.state ?? emptyState(),
     policy,

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type RunningAgent, startAgent } from '../../src/agent/agent.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { createDockerodePort } from '../../src/docker/dockerode-port.js';
+import { createEnginePort } from '../../src/docker/engine-port.js';
 import type { DockerPort } from '../../src/docker/port.js';
 import type { AuditSection } from '../../src/report/audit.js';
 import { emptyState } from '../../src/state/state-file.js';
@@ -60,7 +60,7 @@ describe('eviction audit on a private engine', { timeout: 600_000 }, () => {
     // Only what the registry holds stays reachable: the host starts empty, as a fresh CI host.
     await engine.dockerOk(['rmi', ...Object.values(ref), 'lw-base:latest']);
     await engine.swarmInit();
-    port = createDockerodePort(engine.dockerHost);
+    port = createEnginePort(engine.dockerHost);
     const { config } = resolveConfig(
       { dockerHost: engine.dockerHost, stateFile: path.join(work, 'state.json') },
       {},

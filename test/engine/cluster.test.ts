@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, type Rec, buildAgentImage, records } from './agent-image.js';
-import { createDockerodePort } from '../../src/docker/dockerode-port.js';
+import { createEnginePort } from '../../src/docker/engine-port.js';
 import { startTestAgent } from './agent-under-test.js';
 import { type Cluster, type ClusterNode, startCluster } from './cluster-harness.js';
 import { livePrune } from './live-prune.js';
@@ -360,7 +360,7 @@ describe('a three-node swarm, one agent per node', { timeout: 900_000 }, () => {
     try {
       await ta.waitForRecord((r) => r.event === 'model.resync', 30_000);
       const prune = livePrune(ta, {
-        port: createDockerodePort(worker.engine.dockerHost),
+        port: createEnginePort(worker.engine.dockerHost),
         minAgeMs: 0,
         diskHighPercent: 0,
       });

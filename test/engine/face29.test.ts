@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDockerodePort } from '../../src/docker/dockerode-port.js';
+import { createEnginePort } from '../../src/docker/engine-port.js';
 import { startTestAgent, type TestAgent } from './agent-under-test.js';
 import { createContainer, removeContainer, tagBurst } from './event-load.js';
 import { docker29Face, FACE_29 } from './face.js';
@@ -267,7 +267,7 @@ describe('Docker 29 face (issue 11)', { timeout: 600_000 }, () => {
       const candidate = await digestOnly(engine, 'face-upgrade');
       await t.sentinel(engine);
       const prune = livePrune(t, {
-        port: createDockerodePort(proxy.dockerHost),
+        port: createEnginePort(proxy.dockerHost),
         minAgeMs: 0,
         diskHighPercent: 1,
       });

@@ -17,7 +17,7 @@ import { type RunningAgent, startAgent } from '../../src/agent/agent.js';
 import { type Served, serveAgent } from '../../src/agent/serve.js';
 import { idlePolicy } from '../../src/cli/shared.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { createDockerodePort } from '../../src/docker/dockerode-port.js';
+import { createEnginePort } from '../../src/docker/engine-port.js';
 import { emptyState } from '../../src/state/state-file.js';
 import { parsePrometheusText, sampleValue } from '../metrics/prom-text.js';
 import { type Engine, startEngine, waitFor } from './harness.js';
@@ -84,7 +84,7 @@ describe('agent in production: health, metrics, lifecycle', { timeout: 600_000 }
     const policy = idlePolicy(config);
     agent = startAgent({
       config,
-      port: createDockerodePort(config.dockerHost),
+      port: createEnginePort(config.dockerHost),
       logger,
       state: emptyState(),
       policy,

@@ -16,7 +16,7 @@ import { type PruneNowOptions, pruneNow } from '../../src/agent/prune-now.js';
 import { pruneSettings } from '../../src/cli/prune-config.js';
 import { idlePolicy } from '../../src/cli/shared.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { createDockerodePort } from '../../src/docker/dockerode-port.js';
+import { createEnginePort } from '../../src/docker/engine-port.js';
 import type { DockerPort } from '../../src/docker/port.js';
 import type { ImageRemoveOutcome } from '../../src/docker/types.js';
 import { diskReadingFromStatfs, type StatfsFigures } from '../../src/prune/gates.js';
@@ -114,7 +114,7 @@ describe('prune under faults (issue 7: 7–10)', { timeout: 300_000 }, () => {
     const out = await pruneNow({
       config,
       settings: pruneSettings(config),
-      port: o.port ?? createDockerodePort(proxy.dockerHost),
+      port: o.port ?? createEnginePort(proxy.dockerHost),
       logger,
       state,
       policy: idlePolicy(config),
@@ -219,7 +219,7 @@ describe('prune under faults (issue 7: 7–10)', { timeout: 300_000 }, () => {
     const state = stateFile();
     await writeAgedState(engine, state, Object.fromEntries(c.map((id, i) => [id, (40 - i) * H])));
     await quiet();
-    const real = createDockerodePort(proxy.dockerHost);
+    const real = createEnginePort(proxy.dockerHost);
     const answers: Record<string, string> = {};
     const deletes: string[] = [];
     let holder: string | undefined;
@@ -375,7 +375,7 @@ describe('prune under faults (issue 7: 7–10)', { timeout: 300_000 }, () => {
         // A random moment inside the run: during the Nth removal (of 6), a random few ms into it.
         const atRemoval = 1 + Math.floor(Math.random() * 4);
         const delayMs = Math.round(Math.random() * 30);
-        const real = createDockerodePort(engine.dockerHost);
+        const real = createEnginePort(engine.dockerHost);
         const calls: Array<{ id: string; at: number; done?: number }> = [];
         let deploy: Promise<{ requestedAt: number; firstCreatedAt: number; createdAt: number }> | undefined;
         const port: DockerPort = {

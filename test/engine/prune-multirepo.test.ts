@@ -15,7 +15,7 @@ import { pruneNow } from '../../src/agent/prune-now.js';
 import { pruneSettings } from '../../src/cli/prune-config.js';
 import { idlePolicy } from '../../src/cli/shared.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { createDockerodePort } from '../../src/docker/dockerode-port.js';
+import { createEnginePort } from '../../src/docker/engine-port.js';
 import type { DockerPort } from '../../src/docker/port.js';
 import { loadState } from '../../src/state/state-file.js';
 import { FaultProxy } from './fault-proxy.js';
@@ -141,7 +141,7 @@ describe('prune of an image referenced from two repositories (real engine)', { t
       { level: 'info' },
       { write: (line: string) => records.push(JSON.parse(line) as Rec) },
     );
-    const real = createDockerodePort(proxy.dockerHost);
+    const real = createEnginePort(proxy.dockerHost);
     let holder: string | undefined;
     const port: DockerPort = {
       ...real,

@@ -10,7 +10,7 @@ import { pruneNow } from '../../src/agent/prune-now.js';
 import { pruneSettings } from '../../src/cli/prune-config.js';
 import { idlePolicy } from '../../src/cli/shared.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { createDockerodePort } from '../../src/docker/dockerode-port.js';
+import { createEnginePort } from '../../src/docker/engine-port.js';
 import { loadState } from '../../src/state/state-file.js';
 import { type Engine, startEngine } from './harness.js';
 import {
@@ -259,7 +259,7 @@ describe('prune on a real engine', { timeout: 600_000 }, () => {
         },
       }),
     );
-    const real = createDockerodePort(engine.dockerHost);
+    const real = createEnginePort(engine.dockerHost);
     let deployedAt: number | undefined;
     const removals: string[] = [];
     const port = {

@@ -57,7 +57,7 @@ describe('no record carries an engine secret or a label set', { timeout: 30_000 
     const src = fileURLToPath(new URL('../../src', import.meta.url));
     const allowed = new Set([
       'docker/decode.ts',
-      'docker/dockerode-port.ts',
+      'docker/engine-port.ts',
       'streams/decode-event.ts',
       'model/safe-sample.ts',
     ]);

@@ -12,7 +12,7 @@ type Exports = Record<PropertyKey, unknown>;
  * not resolve, so a dependency that moved costs memory but never breaks).
  *
  * For dependencies of dependencies the agent never uses but would load at start for nothing (see
- * `createDockerodePort`); a module loaded this way still behaves as itself once used.
+ * `src/metrics/metrics.ts`); a module loaded this way still behaves as itself once used.
  */
 export function deferRequire(
   parentPath: string,

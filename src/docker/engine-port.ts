@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import type Docker from 'dockerode';
+import type { IncomingMessage } from 'node:http';
 import { Observable } from 'rxjs';
 import { LayerwardenError } from '../errors.js';
 import {
@@ -12,34 +11,11 @@ import {
   decodeService,
   decodeTask,
 } from './decode.js';
-import { deferRequire } from './deferred-require.js';
-import {
-  DOCKER_HOST_FORMS,
-  modemOptions,
-  parseDockerHost,
-  type TlsFiles,
-  withoutModemEnvironment,
-} from './docker-host.js';
+import { DOCKER_HOST_FORMS, parseDockerHost, type TlsFiles } from './docker-host.js';
+import { type EngineMethod, engineHttp } from './engine-http.js';
 import { decodeVersions, isVersionRefusal, type Negotiated, negotiate } from './negotiate.js';
 import type { DockerPort, EventsFrame, EventsQuery } from './port.js';
 import type { ImageRemoveOutcome, RemoveOutcome } from './types.js';
-
-const requireHere = createRequire(import.meta.url);
-/**
- * dockerode loads at start what only features the agent never uses need: ssh2 for `ssh://` hosts
- * (`parseDockerHost` in docker-host.ts refuses them; its WebAssembly and crypto alone hold ~14 MB) and grpc with its proto
- * loader for BuildKit sessions. Deferred, they load if ever used; at rest the agent holds ~14 MB less RSS
- * (bench/memory.ts, docs/benchmarks.md). dockerode itself is loaded as before, and is still what talks
- * to the engine.
- */
-function deferUnusedDependencies(): void {
-  const dockerode = requireHere.resolve('dockerode');
-  deferRequire(dockerode, '@grpc/grpc-js');
-  deferRequire(dockerode, '@grpc/proto-loader');
-  deferRequire(createRequire(dockerode).resolve('docker-modem'), 'ssh2', ['Client']);
-}
-deferUnusedDependencies();
-const Dockerode = requireHere('dockerode') as typeof Docker;
 
 /** Ceiling for any one request other than the events stream. */
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -53,9 +29,8 @@ const reasonOf = (err: unknown): string => {
 
 interface DialOptions {
   path: string;
-  method?: 'GET' | 'POST' | 'DELETE';
-  query?: Record<string, unknown>;
-  isStream?: boolean;
+  method?: EngineMethod;
+  query?: Record<string, string | number | boolean>;
   abortSignal?: AbortSignal;
 }
 
@@ -67,46 +42,29 @@ export interface PortOptions {
 }
 
 /**
- * The one implementation of DockerPort: dockerode's modem, calling API paths we name ourselves, at the
+ * The one implementation of DockerPort: HTTP to the engine (engine-http.ts) on API paths we name, at the
  * version negotiated with the engine (src/docker/negotiate.ts): asked of the unversioned `/version`
  * before the first call, again before every events connection (a daemon that restarts, upgraded or
  * not, drops it), and again when the engine refuses the version a call was made at (then that call is
  * made once more). Between those, no call costs a `/version`.
  */
-export function createDockerodePort(dockerHost: string, opts: PortOptions = {}): DockerPort {
+export function createEnginePort(dockerHost: string, opts: PortOptions = {}): DockerPort {
   const address = parseDockerHost(dockerHost);
   if (!address)
     throw new LayerwardenError(
       'config',
       `cannot use Docker host "${dockerHost}" (expected ${DOCKER_HOST_FORMS})`,
     );
-  const docker = withoutModemEnvironment(
-    () => new Dockerode(modemOptions(address, opts.tls) as Docker.DockerOptions),
-  );
+  const engine = engineHttp(address, opts.tls);
   const requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-  /** Unversioned: `/version` and `/_ping` are served at every version. */
+  /** Unversioned: `/version` and `/_ping` are served at every version. A whole answer, within the ceiling. */
   const dial = <T = unknown>(o: DialOptions): Promise<T> =>
-    new Promise((resolve, reject) => {
-      docker.modem.dial(
-        {
-          path: `${o.path}?`,
-          method: o.method ?? 'GET',
-          options: { ...(o.query ?? {}) },
-          isStream: o.isStream ?? false,
-          abortSignal: o.abortSignal ?? AbortSignal.timeout(requestTimeoutMs),
-          statusCodes: {
-            200: true,
-            201: true,
-            204: true,
-            404: 'no such object',
-            409: 'conflict',
-            500: 'server error',
-            503: 'unavailable',
-          },
-        } as never,
-        (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T)),
-      );
-    });
+    engine.json({
+      path: o.path,
+      ...(o.method && { method: o.method }),
+      ...(o.query && { query: o.query }),
+      ...(o.abortSignal ? { signal: o.abortSignal } : { timeoutMs: requestTimeoutMs }),
+    }) as Promise<T>;
   let negotiated: Promise<Negotiated> | undefined;
   /** Negotiations the events connection that asked gave up (aborted), which the engine never refused. */
   const abandoned = new WeakSet<Promise<Negotiated>>();
@@ -127,7 +85,10 @@ export function createDockerodePort(dockerHost: string, opts: PortOptions = {}):
    * `info` reports its range). Not `negotiated` read afterwards: an events connection may be
    * renegotiating by then, with another engine or none.
    */
-  const callAt = async <T = unknown>(o: DialOptions): Promise<{ data: T; n: Negotiated }> => {
+  const callAt = async <T = unknown>(
+    o: DialOptions,
+    send: (o: DialOptions) => Promise<T> = dial,
+  ): Promise<{ data: T; n: Negotiated }> => {
     // A call that waited for an events connection's negotiation which that connection then gave up
     // negotiates itself, rather than failing with the other's abort.
     const shared = negotiated;
@@ -136,7 +97,7 @@ export function createDockerodePort(dockerHost: string, opts: PortOptions = {}):
       throw err;
     });
     const at = async (n: Negotiated) => ({
-      data: await dial<T>({ ...o, path: `/v${n.spoken}${o.path}` }),
+      data: await send({ ...o, path: `/v${n.spoken}${o.path}` }),
       n,
     });
     try {
@@ -151,7 +112,7 @@ export function createDockerodePort(dockerHost: string, opts: PortOptions = {}):
   const call = async <T = unknown>(o: DialOptions): Promise<T> => (await callAt<T>(o)).data;
   const swarmOnly = async <T>(
     path: string,
-    query: Record<string, unknown>,
+    query: Record<string, string | number | boolean>,
     decode: (raw: unknown) => T,
   ): Promise<T[]> => {
     try {
@@ -190,18 +151,18 @@ export function createDockerodePort(dockerHost: string, opts: PortOptions = {}):
     events: (query: EventsQuery) =>
       new Observable<EventsFrame>((out) => {
         const abort = new AbortController();
-        let stream: NodeJS.ReadableStream | undefined;
+        let stream: IncomingMessage | undefined;
         // Every connection negotiates: the engine that comes back may be another (an upgrade).
         // Aborted with the connection (the stream's watchdog covers a daemon that never answers).
         renegotiate(abort.signal)
-          .then(() =>
-            call<NodeJS.ReadableStream>({
-              path: '/events',
-              query: { ...query },
-              isStream: true,
-              abortSignal: abort.signal,
-            }),
-          )
+          .then(async () => {
+            const { data } = await callAt<IncomingMessage>(
+              { path: '/events', query: { ...query }, abortSignal: abort.signal },
+              (o) =>
+                engine.stream({ path: o.path, ...(o.query && { query: o.query }), signal: abort.signal }),
+            );
+            return data;
+          })
           .then((s) => {
             stream = s;
             if (abort.signal.aborted) return;
@@ -222,11 +183,11 @@ export function createDockerodePort(dockerHost: string, opts: PortOptions = {}):
           .catch((err: unknown) => out.error(err));
         return () => {
           abort.abort();
-          (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+          stream?.destroy();
         };
       }),
     ping: async (timeoutMs) => {
-      await dial({ path: '/_ping', abortSignal: AbortSignal.timeout(timeoutMs) });
+      await engine.json({ path: '/_ping', timeoutMs });
     },
     info: async () => {
       const { data, n } = await callAt({ path: '/info' });
