@@ -17,6 +17,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly ENGINE="$here/private-engine.sh"
 # shellcheck source=registry-config.sh
 source "$here/registry-config.sh"
+# shellcheck source=remove-dir.sh
+source "$here/remove-dir.sh"
 readonly NET=10.231.0
 readonly HUB_ADDR=$NET.1
 readonly REGISTRY=$HUB_ADDR:5000
@@ -144,8 +146,9 @@ cmd_stop() {
   [[ -d "$dir" ]] || return 0
   [[ -e "$dir/$MARKER" ]] || die "refusing to remove $dir: no $MARKER in it"
   # Workers first (a manager leaving first would leave them retrying it), then the manager.
+  local stuck=()
   for node in $(ls -d "$dir"/node* 2>/dev/null | sort -r); do
-    bash "$ENGINE" stop "$node" || echo "private-cluster: could not stop $node" >&2
+    bash "$ENGINE" stop "$node" || stuck+=("$node")
   done
   pid=$(read_pid "$dir/registry.pid")
   if [[ -n "$pid" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/"; then
@@ -153,13 +156,10 @@ cmd_stop() {
     for _ in $(seq 100); do [[ -e /proc/$pid ]] || break; sleep 0.05; done
     [[ -e /proc/$pid ]] && kill -KILL "$pid" 2>/dev/null
   fi
-  if [[ -e "$dir/hub.netns" ]]; then
-    umount "$dir/hub.netns" 2>/dev/null || umount -l "$dir/hub.netns" 2>/dev/null
-  fi
-  if awk -v d="$dir/" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
-    die "mounts left under $dir"
-  fi
-  rm -rf --one-file-system "$dir" || die "cannot remove $dir"
+  # A node that could not be stopped keeps its processes and mounts: the whole dir stays, to be looked at.
+  ((${#stuck[@]} == 0)) || die "could not stop ${stuck[*]}; $dir kept"
+  local why
+  why=$(unmount_and_remove "$dir") || die "$why"
 }
 
 main() {

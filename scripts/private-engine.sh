@@ -20,6 +20,8 @@ set -uo pipefail
 # tests, and the cluster test's aggregator (deploy/prometheus/).
 # shellcheck source=registry-config.sh
 source "$(dirname "${BASH_SOURCE[0]}")/registry-config.sh"
+# shellcheck source=remove-dir.sh
+source "$(dirname "${BASH_SOURCE[0]}")/remove-dir.sh"
 
 readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2 prometheus openssl)
 readonly REGISTRY_PORT=5000 # inside the engine's own network namespace, so always free
@@ -346,15 +348,8 @@ cmd_stop() {
   if [[ -e "$dir/netns" ]]; then
     nsenter --net="$dir/netns" ip link del docker_gwbridge 2>/dev/null
   fi
-  # Deepest mounts first: overlay merged dirs, netns files, the data-root bind mount, our netns.
-  local m
-  for m in $(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r); do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-  done
-  if awk -v d="$dir/" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
-    die "mounts left under $dir"
-  fi
-  rm -rf --one-file-system "$dir" || die "cannot remove $dir"
+  local why
+  why=$(unmount_and_remove "$dir") || die "$why"
 }
 
 main() {

@@ -3,6 +3,7 @@ import { formatDuration } from '../config/duration.js';
 import { type Config, OPTION_SPECS, type Source } from '../config/options.js';
 import { attributeOf } from '../config/resolve.js';
 import { enginePort } from './engine.js';
+import { checkLogFile } from './log-target.js';
 import { action, configFrom, withSharedOptions, withUnitOption } from './shared.js';
 
 export interface ConfigRow {
@@ -59,8 +60,10 @@ export function configCommand(program: Command): void {
     action(async (opts: Record<string, unknown>) => {
       const { config, sources, origins, configFile, unit } = configFrom(opts);
       // What the agent checks before it starts, checked here too: the schedule, the zone and every value
-      // parse in configFrom; the engine's address and TLS files here (nothing is connected to).
+      // parse in configFrom; the engine's address and TLS files, and that the log file can be appended
+      // to, here (nothing is connected to, nothing is created).
       enginePort(config, origins, false);
+      checkLogFile(config.logFile, origins.logFile);
       const rows = configRows(config, sources, origins);
       if (opts.json) {
         process.stdout.write(

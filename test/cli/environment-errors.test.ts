@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { run } from '../engine/harness.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lw-env-errors-'));
@@ -18,23 +19,13 @@ chmodSync(dir, 0o755);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Root passes every permission check: run the CLI as `nobody` then, as an unprivileged service user is. */
-const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
 
-function layerwarden(args: string[], opts: { unprivileged?: boolean } = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, TZ: 'UTC' },
-      ...(opts.unprivileged && asUser),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+/** The CLI as an operator runs it (the engine harness's runner), as `nobody` when `unprivileged`. */
+function layerwarden(args: string[], opts: { unprivileged?: boolean; env?: Record<string, string> } = {}) {
+  return run(process.execPath, ['--import', 'tsx', BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: dir, TZ: 'UTC', ...opts.env },
+    ...(opts.unprivileged && asUser && { user: asUser }),
   });
 }
 
@@ -80,6 +71,11 @@ describe('environment errors are one line naming the option', () => {
         /^layerwarden: --log-file: cannot open .*agent\.ndjson for appending \(permission denied\); under the systemd unit use \/var\/log\/layerwarden\//,
       );
       oneLine(log.stderr);
+      // `config` gives the agent's exit code and its very line, before the agent is ever started.
+      const config = await layerwarden(['config', '--log-file', join(locked, 'agent.ndjson')], {
+        unprivileged: true,
+      });
+      assert.deepEqual([config.code, config.stderr, config.stdout], [2, log.stderr, '']);
       const isDir = await layerwarden([
         'watch',
         '--for',
@@ -198,6 +194,60 @@ describe('one-shot commands validate before any side effect', () => {
   });
 });
 
+describe('config checks the log file as the agent opens it', () => {
+  it('a log file that cannot be created or appended to: exit 2, one line naming its source', async () => {
+    const locked = join(dir, 'config-locked');
+    mkdirSync(locked, { mode: 0o555 });
+    // Its directory missing too: the agent would have to create it.
+    const nested = await layerwarden(['config', '--log-file', join(locked, 'sub', 'agent.ndjson')], {
+      unprivileged: true,
+    });
+    assert.equal(nested.code, 2, nested.stderr);
+    assert.match(
+      nested.stderr,
+      /^layerwarden: --log-file: cannot open .*sub\/agent\.ndjson for appending \(permission denied\); under the systemd unit use \/var\/log\/layerwarden\//,
+    );
+    oneLine(nested.stderr);
+    // The variable is named when the value came from it; a directory is refused as the agent refuses it.
+    const fromEnv = await layerwarden(['config'], {
+      unprivileged: true,
+      env: { LAYERWARDEN_LOG_FILE: join(locked, 'agent.ndjson') },
+    });
+    assert.equal(fromEnv.code, 2, fromEnv.stderr);
+    assert.match(fromEnv.stderr, /^layerwarden: LAYERWARDEN_LOG_FILE: cannot open .* \(permission denied\)/);
+    oneLine(fromEnv.stderr);
+    const plain = join(dir, 'a-file');
+    writeFileSync(plain, '');
+    const underFile = await layerwarden(['config', '--log-file', join(plain, 'logs', 'agent.ndjson')]);
+    assert.equal(underFile.code, 2, underFile.stderr);
+    assert.match(
+      underFile.stderr,
+      /^layerwarden: --log-file: cannot open .* \(a parent is not a directory\)/,
+    );
+    oneLine(underFile.stderr);
+    const isDir = await layerwarden(['config', '--json', '--log-file', dir]);
+    assert.equal(isDir.code, 2, isDir.stderr);
+    assert.match(isDir.stderr, /^layerwarden: --log-file: cannot open .* \(is a directory\)/);
+    oneLine(isDir.stderr);
+  });
+
+  it('a log file that can be created still passes, and config creates nothing', async () => {
+    const open = join(dir, 'config-open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const file = join(open, 'logs', 'agent.ndjson');
+    const r = await layerwarden(['config', '--json', '--log-file', file], { unprivileged: true });
+    assert.equal(r.code, 0, r.stderr);
+    const row = (
+      JSON.parse(r.stdout) as { options: Array<{ key: string; value: string; from: string }> }
+    ).options.find((o) => o.key === 'logFile');
+    assert.deepEqual([row?.value, row?.from], [file, '--log-file']);
+    assert.equal(existsSync(join(open, 'logs')), false, 'neither the directory nor the file was created');
+    const stderrLog = await layerwarden(['config', '--log-file', 'stderr'], { unprivileged: true });
+    assert.equal(stderrLog.code, 0, stderrLog.stderr);
+  });
+});
+
 /** A unix socket that accepts (and never answers), with the given mode. */
 async function listen(path: string, mode: number): Promise<string> {
   const server = createServer(() => {});
@@ -216,7 +266,6 @@ async function close(path: string): Promise<void> {
 describe('prune --now --unit uses the service state file and its lock', () => {
   it('refuses to run beside the service that holds the lock, before reaching any engine', async () => {
     const { hostname } = await import('node:os');
-    const { writeFileSync } = await import('node:fs');
     const svc = join(dir, 'svc');
     mkdirSync(svc);
     const unit = join(dir, 'svc.service');

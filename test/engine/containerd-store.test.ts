@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { tinyTar } from './event-load.js';
 import { FaultProxy } from './fault-proxy.js';
 import { type Engine, startEngine } from './harness.js';
-import { cli, exists, H, writeAgedState } from './prune-kit.js';
+import { cli, exists, H, WATCH_FAST_BOUNDARIES, writeAgedState } from './prune-kit.js';
 
 type Rec = Record<string, unknown>;
 const QUIET = '1s';
@@ -57,33 +57,22 @@ describe('the containerd image store: removal off unless opted in', { timeout: 3
     await sleep(1_100); // past the quiet period of the import
     return { id, state };
   };
+  /** The case's settings, on the engine's own (graphdriver) face. */
+  const settings = (state: string) => ['--state-file', state, '--quiet-period', QUIET, '--disk-high', '1'];
+  /** The same settings through the proxy that says containerd, with that store's root. */
   const through = (state: string) => [
     '--docker-host',
     proxy.dockerHost,
     '--containerd-root',
     containerdRoot,
-    '--state-file',
-    state,
-    '--quiet-period',
-    QUIET,
-    '--disk-high',
-    '1',
+    ...settings(state),
   ];
 
   it('status and plan say which store and why nothing would be removed; prune --now keeps the candidate, then removes it with the opt-in', async () => {
     const { id, state } = await agedCandidate('now');
 
     // The same engine, its graphdriver face: this candidate would go.
-    const bare = await cli(engine, [
-      'plan',
-      '--json',
-      '--state-file',
-      state,
-      '--quiet-period',
-      QUIET,
-      '--disk-high',
-      '1',
-    ]);
+    const bare = await cli(engine, ['plan', '--json', ...settings(state)]);
     assert.equal(bare.code, 0, bare.stderr);
     const barePlan = bare.json();
     assert.equal(barePlan.wouldFire, true, JSON.stringify(barePlan.reasons));
@@ -152,18 +141,7 @@ describe('the containerd image store: removal off unless opted in', { timeout: 3
 
   it("watch's boundary prune keeps it too; agent.start names the store", async () => {
     const { id, state } = await agedCandidate('watch');
-    const r = await cli(engine, [
-      'watch',
-      '--for',
-      '9s',
-      '--log-file',
-      'stderr',
-      '--schedule',
-      '*/4 * * * * *',
-      '--window',
-      '3s',
-      ...through(state),
-    ]);
+    const r = await cli(engine, [...WATCH_FAST_BOUNDARIES, ...through(state)]);
     assert.equal(r.code, 0, r.stderr);
     const [start] = byEvent(r.records, 'agent.start');
     assert.equal(start?.imageStore, 'containerd');

@@ -20,10 +20,13 @@ import { type Engine, run, startEngine } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by that CA. */
-function makeCertificates(dir: string): void {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl(
+const openssl = (dir: string, ...args: string[]) =>
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+
+/** A self-signed CA in `dir`: ca.pem and its key ca-key.pem. */
+function makeCa(dir: string, name: string): void {
+  openssl(
+    dir,
     'req',
     '-x509',
     '-newkey',
@@ -32,12 +35,18 @@ function makeCertificates(dir: string): void {
     '-days',
     '2',
     '-subj',
-    '/CN=lw-test-ca',
+    `/CN=${name}`,
     '-keyout',
     'ca-key.pem',
     '-out',
     'ca.pem',
   );
+}
+
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by that CA. */
+function makeCertificates(dir: string): void {
+  const ssl = (...args: string[]) => openssl(dir, ...args);
+  makeCa(dir, 'lw-test-ca');
   for (const [name, ext] of [
     ['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'],
     ['client', 'extendedKeyUsage=clientAuth\n'],
@@ -199,25 +208,7 @@ describe('reaching the engine as the docker CLI does', { timeout: 600_000 }, () 
     assert.equal(plain.stderr.trim().split('\n').length, 1, plain.stderr);
     const otherCa = path.join(tmp, 'other-ca');
     mkdirSync(otherCa);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=other',
-        '-keyout',
-        'k.pem',
-        '-out',
-        'ca.pem',
-      ],
-      { cwd: otherCa, stdio: 'pipe' },
-    );
+    makeCa(otherCa, 'other');
     const wrong = clientDir(certs, path.join(tmp, 'wrong-ca-client'), path.join(otherCa, 'ca.pem'));
     const r = await layerwarden(
       ['status', '--state-file', stateFile()],
@@ -293,41 +284,36 @@ describe('reaching the engine as the docker CLI does', { timeout: 600_000 }, () 
   });
 
   it('an HTTP server that is no Docker engine: exit 3 naming the address', async () => {
-    // A web server with nothing at the API's paths, and (below) one that answers every path with a page.
-    const server = http.createServer((_req, res) => res.writeHead(404).end('not here'));
-    const port = await listening(server);
-    try {
-      const r = await layerwarden(
-        ['status', '--docker-host', `tcp://127.0.0.1:${port}`, '--state-file', stateFile()],
-        env(),
-      );
-      assert.equal(r.code, 3, r.stderr);
-      assert.equal(
-        r.stderr,
-        `layerwarden: the endpoint at tcp://127.0.0.1:${port} (--docker-host) is not a Docker engine (HTTP 404 to the Docker API)\n`,
-      );
-    } finally {
-      await new Promise((r) => server.close(r));
-    }
-    const html = http.createServer((_req, res) =>
+    /** `status` against a web server that answers with `handler`, listening only for that call. */
+    const statusOf = async (handler: http.RequestListener) => {
+      const server = http.createServer(handler);
+      const port = await listening(server);
+      try {
+        const r = await layerwarden(
+          ['status', '--docker-host', `tcp://127.0.0.1:${port}`, '--state-file', stateFile()],
+          env(),
+        );
+        assert.equal(r.code, 3, r.stderr);
+        assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr}`);
+        return { port, stderr: r.stderr };
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
+    };
+    // A web server with nothing at the API's paths, and one that answers every path with a page.
+    const notFound = await statusOf((_req, res) => res.writeHead(404).end('not here'));
+    assert.equal(
+      notFound.stderr,
+      `layerwarden: the endpoint at tcp://127.0.0.1:${notFound.port} (--docker-host) is not a Docker engine (HTTP 404 to the Docker API)\n`,
+    );
+    const page = await statusOf((_req, res) =>
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>'),
     );
-    const htmlPort = await listening(html);
-    try {
-      const r = await layerwarden(
-        ['status', '--docker-host', `tcp://127.0.0.1:${htmlPort}`, '--state-file', stateFile()],
-        env(),
-      );
-      assert.equal(r.code, 3, r.stderr);
-      assert.match(
-        r.stderr,
-        new RegExp(
-          `^layerwarden: tcp://127\\.0\\.0\\.1:${htmlPort} \\(--docker-host\\): the Docker engine did not say which API versions it serves`,
-        ),
-      );
-      assert.equal(r.stderr.split('\n').length, 2, 'one line');
-    } finally {
-      await new Promise((r) => html.close(r));
-    }
+    assert.match(
+      page.stderr,
+      new RegExp(
+        `^layerwarden: tcp://127\\.0\\.0\\.1:${page.port} \\(--docker-host\\): the Docker engine did not say which API versions it serves`,
+      ),
+    );
   });
 });

@@ -41,6 +41,8 @@ export interface DockerOptions {
   timeoutMs?: number;
   /** Another address for the CLI (a proxy's `dockerHost`, e.g. the Docker 29 face); default the engine's. */
   host?: string;
+  /** Run as this user and group (the caller must be root): what an unprivileged service user may do. */
+  user?: { uid: number; gid: number };
 }
 export interface LayerSpec {
   /** Path inside the image (relative, e.g. `app/a.bin`). */
@@ -84,6 +86,7 @@ export function run(cmd: string, args: string[], opts: DockerOptions = {}): Prom
     const stdin = opts.input === undefined ? 'ignore' : 'pipe';
     const spawnOpts: SpawnOptions = { env: opts.env ?? process.env, stdio: [stdin, 'pipe', 'pipe'] };
     if (opts.cwd) spawnOpts.cwd = opts.cwd;
+    if (opts.user) Object.assign(spawnOpts, opts.user);
     const child = spawn(cmd, args, spawnOpts);
     const out: Buffer[] = [];
     const err: Buffer[] = [];

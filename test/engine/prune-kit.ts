@@ -116,6 +116,23 @@ export async function ensureBuilt(): Promise<void> {
 }
 
 /**
+ * `watch` for 9 s on a boundary every 4 s with a 3 s window, the log on stderr (`cli` parses it into
+ * `records`): at least one boundary evaluated while the agent runs, usually two. Append the case's own
+ * options.
+ */
+export const WATCH_FAST_BOUNDARIES: readonly string[] = [
+  'watch',
+  '--for',
+  '9s',
+  '--log-file',
+  'stderr',
+  '--schedule',
+  '*/4 * * * * *',
+  '--window',
+  '3s',
+];
+
+/**
  * Runs `layerwarden ARGS` against the engine, optionally under `faketime -f OFFSET` (e.g. `+25h`);
  * from the sources, or with `built` the compiled CLI.
  */

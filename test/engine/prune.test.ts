@@ -13,7 +13,16 @@ import { resolveConfig } from '../../src/config/resolve.js';
 import { createEnginePort } from '../../src/docker/engine-port.js';
 import { loadState } from '../../src/state/state-file.js';
 import { type Engine, startEngine } from './harness.js';
-import { cli, digestOnly, exists, H, loadBuiltLongAgo, type Pulled, writeAgedState } from './prune-kit.js';
+import {
+  cli,
+  digestOnly,
+  exists,
+  H,
+  loadBuiltLongAgo,
+  type Pulled,
+  WATCH_FAST_BOUNDARIES,
+  writeAgedState,
+} from './prune-kit.js';
 
 type Rec = Record<string, unknown>;
 const QUIET = '1s';
@@ -298,20 +307,7 @@ describe('prune on a real engine', { timeout: 600_000 }, () => {
 
   it('watch runs the schedule: a decision per boundary, the boundary saved; status shows the next boundary', async () => {
     const state = stateFile();
-    const r = await cli(engine, [
-      'watch',
-      '--for',
-      '9s',
-      '--log-file',
-      'stderr',
-      '--schedule',
-      '*/4 * * * * *',
-      '--window',
-      '3s',
-      '--disk-high',
-      '100',
-      ...common(state),
-    ]);
+    const r = await cli(engine, [...WATCH_FAST_BOUNDARIES, '--disk-high', '100', ...common(state)]);
     assert.equal(r.code, 0, r.stderr);
     const start = byEvent(r.records, 'agent.start')[0];
     assert.match(String(start?.nextBoundary), /^\d{4}-\d\d-\d\dT/);
