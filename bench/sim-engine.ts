@@ -7,6 +7,12 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { DockerPort, EventsFrame } from '../src/docker/port.js';
 import type { ContainerInfo, ImageDetail, ServiceInfo, TaskInfo } from '../src/docker/types.js';
 
+const copy = (image: ImageDetail): ImageDetail => ({
+  ...image,
+  tags: [...image.tags],
+  digests: [...image.digests],
+});
+
 export class SimEngine implements DockerPort {
   readonly images = new Map<string, ImageDetail>();
   readonly containers = new Map<string, ContainerInfo>();
@@ -72,12 +78,13 @@ export class SimEngine implements DockerPort {
       isManager: true,
     };
   }
+  // Answers are copies, as a real engine's JSON is: the workloads move tags in place (tags.push).
   async listImages() {
     this.check();
     return [...this.images.values()].map(({ id, tags, digests, size, created }) => ({
       id,
-      tags,
-      digests,
+      tags: [...tags],
+      digests: [...digests],
       size,
       created,
     }));
@@ -85,7 +92,7 @@ export class SimEngine implements DockerPort {
   async inspectImage(idOrRef: string) {
     this.check();
     const byId = this.images.get(idOrRef);
-    if (byId) return { ...byId };
+    if (byId) return copy(byId);
     // By digest (`repo[:tag]@sha256:…`, as swarm pulls): the image holding `repo@sha256:…`.
     const at = idOrRef.indexOf('@');
     const name = at < 0 ? idOrRef : idOrRef.slice(0, at);
@@ -93,7 +100,7 @@ export class SimEngine implements DockerPort {
     const repo = colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
     const digestRef = at < 0 ? undefined : `${repo}${idOrRef.slice(at)}`;
     for (const image of this.images.values())
-      if (digestRef ? image.digests.includes(digestRef) : image.tags.includes(idOrRef)) return { ...image };
+      if (digestRef ? image.digests.includes(digestRef) : image.tags.includes(idOrRef)) return copy(image);
     return null;
   }
   async listContainers() {

@@ -23,12 +23,14 @@ const MB = 1024 * 1024;
 /** The model's structures, and the loop's own caches (closure variables), whose retained sizes are listed. */
 const MODEL_PARTS = [
   'images',
+  'refIndex',
   'layers',
   'chains',
   'layerBytes',
   'containers',
   'services',
   'stackContainers',
+  'stackServices',
   'liveStacks',
   'pendingPulls',
   'recentPulls',

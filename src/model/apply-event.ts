@@ -1,6 +1,6 @@
 import { shortId } from '../docker/short-id.js';
 import type { EngineEvent } from '../docker/types.js';
-import { type ApplyContext, pullContext } from './context.js';
+import type { ApplyContext } from './context.js';
 import { containerFromCreate, setContainer } from './containers/containers.js';
 import { imageDeleted, imagePruned } from './evictions/eviction-events.js';
 import { touchBurst } from './evictions/evictions.js';
@@ -44,7 +44,7 @@ export function applyEvent(model: Model, e: EngineEvent, ctx: ApplyContext, note
     switch (e.action) {
       case 'pull':
         model.activity.pull = { at: now, ref: e.actorId };
-        notes.push(...queuePull(model, e, pullContext(ctx)));
+        queuePull(model, e, ctx, notes);
         wants.push({ kind: 'resolve-pull', ref: e.actorId });
         break;
       case 'tag':

@@ -1,6 +1,6 @@
 import { applyRecentActivity } from './activity.js';
 import { applyEvent } from './apply-event.js';
-import { type ApplyContext, pullContext } from './context.js';
+import type { ApplyContext } from './context.js';
 import { applyContainers, applyCreatedImage, applyImages, applySnapshot } from './sync/snapshot.js';
 import { setContainer, toEntry } from './containers/containers.js';
 import { BURST_QUIET_MS, recordEviction, settleEvictions } from './evictions/evictions.js';
@@ -63,7 +63,7 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       putServices(model, input.services, input.tasks, now, notes);
       break;
     case 'pull.resolved':
-      notes.push(...resolvePulls(model, input, pullContext(ctx)));
+      resolvePulls(model, input, ctx, notes);
       break;
     case 'own-removal': {
       if (input.answer === undefined) {
@@ -147,8 +147,7 @@ export function apply(model: Model, input: ModelInput, ctx: ApplyContext): Step 
       break;
   }
   // A pull whose inspect never came must not hold the queue (it is given up after PULL_STALL_MS).
-  if (input.kind !== 'pull.resolved' && model.pendingPulls.size > 0)
-    notes.push(...drainPulls(model, pullContext(ctx)));
+  if (input.kind !== 'pull.resolved' && model.pendingPulls.size > 0) drainPulls(model, ctx, notes);
   if (input.kind !== 'pull.resolved' && input.kind !== 'own-removal' && input.kind !== 'evictions.settle')
     settleStacks(model, policy, now, notes);
   // A burst that grew in this step is logged once it has been quiet for BURST_QUIET_MS (the loop's timer).

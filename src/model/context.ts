@@ -9,10 +9,3 @@ export interface ApplyContext {
   /** Pulls per registry before a `pull.budget` warning (default 200 per 6 h). */
   pullBudget?: PullBudget;
 }
-
-/** The part of the context the pull classifier reads. */
-export const pullContext = (ctx: ApplyContext) => ({
-  now: ctx.now,
-  policy: ctx.policy,
-  ...(ctx.pullBudget && { budget: ctx.pullBudget }),
-});

@@ -1,3 +1,4 @@
+import { createRefIndex } from './images/ref-index.js';
 import { createEvictionMemory } from './evictions/eviction-memory.js';
 import type { ImageClocks, Model } from './types.js';
 
@@ -10,11 +11,15 @@ export function createModel(
     ...(savedEngineId !== undefined && { savedEngineId }),
     sync: { inSync: false, connected: false, reason: 'not listed yet' },
     images: new Map(),
+    refIndex: createRefIndex(),
     layers: new Map(),
     chains: new Map(),
     containers: new Map(),
     services: new Map(),
     stackContainers: new Map(),
+    stackServices: new Map(),
+    stackChanges: 0,
+    stacksSettled: { changes: 0, size: 0 },
     liveStacks: new Map(),
     savedClocks,
     activity: {},

@@ -149,10 +149,20 @@ export interface SyncState {
   lastResyncAt?: number;
 }
 
+/**
+ * The refs the model's images answer to, parsed, each to the id holding it, or to the ids in the order
+ * they came when several do (src/model/images/ref-index.ts keeps it).
+ */
+export interface RefIndex {
+  byKey: Map<string, string | string[]>;
+}
+
 export interface Model {
   sync: SyncState;
   engine?: EngineInfo;
   images: Map<string, ImageEntry>;
+  /** The images' tags and digests, parsed, to the ids holding each (src/model/images/ref-index.ts). */
+  refIndex: RefIndex;
   /** Reference counts of layers (diff ids) over all images in the model. */
   layers: Map<string, number>;
   /** Reference counts of layer chains (ChainIDs): a layer is on the host when its chain is. */
@@ -161,6 +171,12 @@ export interface Model {
   services: Map<string, ServiceEntry>;
   /** Live containers (running, restarting, paused) per stack. */
   stackContainers: Map<string, { kind: 'swarm' | 'compose'; live: number }>;
+  /** Services that keep their stack live (they want tasks or still run some), per stack; kept by putServices. */
+  stackServices: Map<string, number>;
+  /** Stacks gained or lost by stackContainers or stackServices, counted; bumped by their writers. */
+  stackChanges: number;
+  /** `stackChanges` and the size of liveStacks when settleStacks last brought liveStacks in step. */
+  stacksSettled: { changes: number; size: number };
   /** Stacks with something live, and since when (agent clock). Kept in step by model/stacks.ts. */
   liveStacks: Map<string, { kind: 'swarm' | 'compose'; since: number }>;
   /** Clocks restored from the state file, for images not seen yet in this run. */

@@ -44,14 +44,45 @@ export function createSplitter(maxBytes = MAX_LINE_BYTES) {
     if (text) out.push({ kind: 'line', text });
   }
 
+  /**
+   * The whole lines between `from` and the chunk's last newline (`to`), decoded at once: one decode
+   * per chunk, not one per line. UTF-8 resynchronises at every ASCII byte, so decoding them together
+   * and cutting at '\n' gives what decoding each line alone gives, invalid bytes included; and no line
+   * of a stretch no longer than `maxBytes` can be too long.
+   */
+  function whole(chunk: Uint8Array, from: number, to: number, out: Line[]) {
+    const text = decoder.decode(chunk.subarray(from, to));
+    let start = 0;
+    for (let i = text.indexOf('\n'); ; i = text.indexOf('\n', start)) {
+      const line = (i < 0 ? text.slice(start) : text.slice(start, i)).trim();
+      if (line) out.push({ kind: 'line', text: line });
+      if (i < 0) return;
+      start = i + 1;
+    }
+  }
+
   return {
     push(chunk: Uint8Array): Line[] {
       const out: Line[] = [];
       let start = 0;
-      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, start)) {
-        take(chunk.subarray(start, i));
+      let i = chunk.indexOf(10);
+      // The line held from earlier chunks (or skipped as too long) ends at the first newline.
+      if (i >= 0 && (held > 0 || overflow)) {
+        take(chunk.subarray(0, i));
         end(out);
         start = i + 1;
+        i = chunk.indexOf(10, start);
+      }
+      const last = i < 0 ? -1 : chunk.lastIndexOf(10);
+      if (i >= 0 && last - start <= maxBytes) {
+        whole(chunk, start, last, out);
+        start = last + 1;
+      } else {
+        for (; i >= 0; i = chunk.indexOf(10, start)) {
+          take(chunk.subarray(start, i));
+          end(out);
+          start = i + 1;
+        }
       }
       if (start < chunk.length) take(chunk.subarray(start));
       return out;

@@ -5,6 +5,9 @@ import type { EngineEvent } from '../../src/docker/types.js';
 import { apply } from '../../src/model/apply.js';
 import { createModel } from '../../src/model/create.js';
 import { ALL_STACKS_ARE_RUNS } from '../../src/model/services/stacks.js';
+import { refKeys } from '../../src/model/images/ref-index.js';
+import { refMatcher } from '../../src/model/images/refs.js';
+import { resolveImage } from '../../src/model/images/resolve.js';
 import type { Model, ModelInput, Want } from '../../src/model/types.js';
 import {
   answer,
@@ -204,6 +207,54 @@ describe('apply (property): events one by one = a fresh re-list', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('resolves every ref and id prefix through the ref index as walking every image did', () => {
+    const FIXED = ['app:1', 'app', 'app:2', 'docker.io/library/web', 'web:latest', 'db:9', 'db', 'nope:1'];
+    /** resolveImage before the index: the first image in the model's order that answers to the ref. */
+    const walked = (m: Model, image: string): string | undefined => {
+      if (m.images.has(image)) return image;
+      if (/^sha256:[0-9a-f]{64}$/.test(image)) return undefined;
+      const matches = refMatcher(image);
+      for (const entry of m.images.values()) if (matches(entry)) return entry.id;
+      const prefix = image.replace(/^sha256:/, '');
+      if (!/^[0-9a-f]{1,64}$/.test(prefix)) return undefined;
+      const found = [...m.images.keys()].filter((id) => id.startsWith(`sha256:${prefix}`));
+      return found.length === 1 ? found[0] : undefined;
+    };
+    const rebuilt = (m: Model) => {
+      const byKey = new Map<string, string[]>();
+      for (const entry of m.images.values())
+        for (const key of refKeys(entry)) byKey.set(key, [...(byKey.get(key) ?? []), entry.id]);
+      return [...byKey].map(([k, ids]) => [k, ids.sort()]).sort();
+    };
+    fc.assert(
+      fc.property(ops('large'), ([setup, scenario]) => {
+        const sim = newSim();
+        for (const op of setup) run(sim, op);
+        const d = new Driver(sim);
+        for (const op of scenario) {
+          d.op(op);
+          const m = d.live;
+          const refs = new Set(FIXED);
+          for (const img of [...m.images.values(), ...sim.images.values()]) {
+            for (const r of [...img.tags, ...img.digests]) refs.add(r).add(`docker.io/library/${r}`);
+            refs.add(img.id).add(img.id.slice(7, 9)).add(img.id.slice(0, 10));
+          }
+          for (const ref of refs) assert.equal(resolveImage(m, ref), walked(m, ref), ref);
+          assert.deepEqual(
+            [...m.refIndex.byKey]
+              .map(([k, ids]) => [k, typeof ids === 'string' ? [ids] : [...ids].sort()])
+              .sort(),
+            rebuilt(m),
+            'the index holds what the images hold',
+          );
+          for (const ids of m.refIndex.byKey.values())
+            if (typeof ids !== 'string') assert.ok(ids.length > 1, 'one holder is kept as its id');
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 });

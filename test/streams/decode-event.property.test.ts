@@ -135,4 +135,30 @@ describe('decode-event (property)', () => {
       }),
     );
   });
+
+  it('takes the digits of the first match of TIME_NANO, wherever and however timeNano is written', () => {
+    const FIRST_MATCH = /"timeNano"\s*:\s*(\d+)/;
+    fc.assert(
+      fc.property(
+        wireEvent,
+        // Before the real one: a numeric timeNano nested in another member, a label named like it.
+        fc.option(fc.bigInt({ min: 0n, max: 10n ** 25n }), { nil: undefined }),
+        fc.constantFrom('', ' ', '\t', '  '),
+        fc.constantFrom('', ' ', '\r', ' \t'),
+        (g, nested, beforeColon, afterColon) => {
+          const extra = nested === undefined ? '' : `"x":{"timeNano":${nested}},"yNano":"1",`;
+          const text = `{${extra}${line(g).slice(1)}`.replace(
+            `"timeNano":${g.timeNano}`,
+            `"timeNano"${beforeColon}:${afterColon}${g.timeNano}`,
+          );
+          const digits = FIRST_MATCH.exec(text)?.[1] as string;
+          const d = decodeEvent(text);
+          assert.ok(d.ok, JSON.stringify(d));
+          assert.equal(d.event.timeNano, digits);
+          assert.equal(d.event.timeMs, digits.length > 6 ? Number(digits.slice(0, -6)) : 0);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
 });

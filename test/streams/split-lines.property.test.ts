@@ -91,6 +91,30 @@ describe('split-lines (property)', () => {
     );
   });
 
+  it('chunks of many lines, decoded a chunk at a time, give each line as decoding it alone gives it', () => {
+    // Few cuts: most chunks hold many whole lines (the path that decodes them together), some lines
+    // straddle two chunks; blank lines, \r\n endings, invalid UTF-8 and multi-byte characters among them.
+    const anyLine = fc.oneof(
+      rawLine,
+      fc.constantFrom(Buffer.from(''), Buffer.from('  \r'), Buffer.from('{"a":"\u00e9\u{1f600}"}\r')),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(anyLine, { maxLength: 60 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        fc.oneof(fc.integer({ min: 1, max: 80 }), fc.integer({ min: 1000, max: 1_000_000 })),
+        (lines, cuts, maxBytes) => {
+          const bytes = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+          assert.deepEqual(
+            withoutSample(split(chunk(bytes, cuts), maxBytes, true)),
+            lines.flatMap((l) => expected(l, maxBytes)),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('never holds more than the ceiling of one line in memory (a 10 MB line in 64 KB chunks)', () => {
     const s = createSplitter(1024);
     const piece = Buffer.alloc(65_536, 0x61);

@@ -46,6 +46,8 @@ function countLive(model: Model, c: ContainerEntry, delta: number) {
   const stack = c.stack as string;
   const cur = model.stackContainers.get(stack);
   const live = (cur?.live ?? 0) + delta;
+  // A stack gained or lost: settleStacks has work (src/model/services/stacks.ts).
+  if (cur === undefined || live <= 0) model.stackChanges++;
   if (live <= 0) model.stackContainers.delete(stack);
   else model.stackContainers.set(stack, { kind: c.stackKind ?? 'compose', live });
 }

@@ -1,5 +1,6 @@
 import type { EngineEvent, ImageDetail, ImageInfo } from '../../docker/types.js';
 import { chainIds } from './chains.js';
+import { indexRefs, setRefs, unindexRefs } from './ref-index.js';
 import { parseRef } from './refs.js';
 import type { ImageEntry, Model } from '../types.js';
 
@@ -13,8 +14,7 @@ export function putImage(
   if (old) {
     const wasTagged = old.tags.length > 0;
     keepFormerRefs(old, info);
-    old.tags = info.tags;
-    old.digests = info.digests;
+    setRefs(model, old, info.tags, info.digests);
     old.size = info.size;
     old.engineContainers = info.containers;
     if (old.layers.length === 0 && info.layers?.length) setLayers(model, old, info.layers, info.layerSizes);
@@ -40,6 +40,7 @@ export function putImage(
     ...(info.tags.length === 0 && { untaggedSince: saved?.untaggedSince ?? saved?.firstSeen ?? now }),
   };
   model.images.set(info.id, entry);
+  indexRefs(model, entry);
   if (info.layers?.length) setLayers(model, entry, info.layers, info.layerSizes);
   return { entry, added: true };
 }
@@ -87,6 +88,7 @@ export function dropImage(model: Model, id: string): { entry: ImageEntry; freedB
   const entry = model.images.get(id);
   if (!entry) return undefined;
   model.images.delete(id);
+  unindexRefs(model, entry);
   for (const chain of entry.chains ?? []) {
     const left = (model.chains.get(chain) ?? 1) - 1;
     if (left > 0) model.chains.set(chain, left);
@@ -135,7 +137,7 @@ export function applyTagEvent(model: Model, id: string, ref: string, now: number
     entry.untaggedSince = undefined;
     entry.lastUsed = Math.max(entry.lastUsed, now);
   }
-  entry.tags = [...entry.tags, ref];
+  setRefs(model, entry, [...entry.tags, ref], entry.digests);
   if (entry.formerRefs?.includes(ref)) {
     const former = entry.formerRefs.filter((r) => r !== ref);
     entry.formerRefs = former.length > 0 ? former : undefined;
@@ -149,7 +151,7 @@ function takeTags(model: Model, tags: ReadonlySet<string>, keeper: string, now: 
     const left = other.tags.filter((t) => !tags.has(t));
     // Its eviction must still be able to say what it was (the list that follows sees no loss now).
     keepFormerRefs(other, { tags: left, digests: other.digests });
-    other.tags = left;
+    setRefs(model, other, left, other.digests);
     if (left.length === 0) other.untaggedSince = now;
     losers.push(other.id);
   }

@@ -30,14 +30,18 @@ const MAX_PENDING = 10_000;
 /** Classified pulls remembered for service convergence records. */
 const RECENT_PULLS = 256;
 
+/** What the pull classifier reads of the reducer's context (src/model/context.ts). */
 export interface PullContext {
   now: number;
   policy: RunPolicy;
-  budget?: PullBudget;
+  pullBudget?: PullBudget | undefined;
 }
 
-/** Queues a pull event with what the model knew when it came: the ref's image and the live runs. */
-export function queuePull(model: Model, e: EngineEvent, ctx: PullContext): Note[] {
+/**
+ * Queues a pull event with what the model knew when it came: the ref's image and the live runs. The
+ * records of pulls given up to make room go to `notes`.
+ */
+export function queuePull(model: Model, e: EngineEvent, ctx: PullContext, notes: Note[]): void {
   const seq = ++model.pullSeq;
   const pointedAt = resolveImage(model, e.actorId);
   model.pendingPulls.set(seq, {
@@ -48,10 +52,10 @@ export function queuePull(model: Model, e: EngineEvent, ctx: PullContext): Note[
     ...(pointedAt !== undefined && { pointedAt }),
     stacks: liveRuns(model, ctx.policy),
   });
-  if (model.pendingPulls.size <= MAX_PENDING) return [];
+  if (model.pendingPulls.size <= MAX_PENDING) return;
   const oldest = model.pendingPulls.get(headSeq(model) as number) as PendingPull;
   oldest.resolved ??= { image: null, error: 'too many pulls waiting for an inspect' };
-  return drainPulls(model, ctx);
+  drainPulls(model, ctx, notes);
 }
 
 /**
@@ -66,13 +70,15 @@ function headSeq(model: Model): number | undefined {
 
 /**
  * Records the inspect of a pulled ref for the pending pulls of that ref it answers for (those queued
- * before the inspect started), then classifies every pull at the head of the queue that is answered.
+ * before the inspect started), then classifies every pull at the head of the queue that is answered;
+ * their records go to `notes`.
  */
 export function resolvePulls(
   model: Model,
   input: { ref: string; image: ImageDetail | null; upTo?: number; deletedSince?: boolean; error?: string },
   ctx: PullContext,
-): Note[] {
+  notes: Note[],
+): void {
   const upTo = input.upTo ?? Number.POSITIVE_INFINITY;
   for (const pull of model.pendingPulls.values()) {
     if (pull.ref !== input.ref || pull.resolved || pull.seq > upTo) continue;
@@ -82,12 +88,14 @@ export function resolvePulls(
       ...(input.error !== undefined && { error: input.error }),
     };
   }
-  return drainPulls(model, ctx);
+  drainPulls(model, ctx, notes);
 }
 
-/** Classifies pulls in event order while the head of the queue is answered (or stalled too long). */
-export function drainPulls(model: Model, ctx: PullContext): Note[] {
-  const notes: Note[] = [];
+/**
+ * Classifies pulls in event order while the head of the queue is answered (or stalled too long); their
+ * records go to `notes`. Runs after every input: with nothing to classify it allocates nothing.
+ */
+export function drainPulls(model: Model, ctx: PullContext, notes: Note[]): void {
   for (let seq = headSeq(model); seq !== undefined; seq = headSeq(model)) {
     const pull = model.pendingPulls.get(seq) as PendingPull;
     if (!pull.resolved && ctx.now - pull.at < PULL_STALL_MS) break;
@@ -98,10 +106,9 @@ export function drainPulls(model: Model, ctx: PullContext): Note[] {
       : unknownNote(pull, answer.error ?? 'image gone before it could be inspected');
     notes.push(note);
     remember(model, pull, note);
-    const warning = countPull(model, note.registry, pull.at, ctx.budget ?? DEFAULT_PULL_BUDGET);
+    const warning = countPull(model, note.registry, pull.at, ctx.pullBudget ?? DEFAULT_PULL_BUDGET);
     if (warning) notes.push(warning);
   }
-  return notes;
 }
 
 function baseOf(pull: PendingPull) {
@@ -114,8 +121,17 @@ function baseOf(pull: PendingPull) {
   };
 }
 
+/** A pull given up: built in one literal (it is the record of every pull past a full queue), keys as baseOf. */
 function unknownNote(pull: PendingPull, reason: string): PullRecord {
-  return { ...baseOf(pull), class: 'unknown' satisfies PullClass, reason };
+  return {
+    event: 'pull',
+    ref: pull.ref,
+    registry: registryOf(pull.ref),
+    stacks: pull.stacks,
+    at: new Date(pull.eventTimeMs).toISOString(),
+    class: 'unknown' satisfies PullClass,
+    reason,
+  };
 }
 
 function presentBefore(image: ImageEntry, pull: PendingPull): boolean {
@@ -225,7 +241,6 @@ function heldBefore(model: Model, detail: ImageDetail, pull: PendingPull): Set<n
 function remember(model: Model, pull: PendingPull, note: PullRecord): void {
   const recent: RecentPull = {
     ref: pull.ref,
-    ...(note.image !== undefined && { image: note.image }),
     class: note.class,
     at: pull.at,
     eventTimeMs: pull.eventTimeMs,
@@ -233,6 +248,7 @@ function remember(model: Model, pull: PendingPull, note: PullRecord): void {
     newLayers: note.layers?.new ?? 0,
     bytesDownloaded: note.bytes?.downloaded ?? 0,
   };
+  if (note.image !== undefined) recent.image = note.image;
   model.recentPulls.push(recent);
   if (model.recentPulls.length > RECENT_PULLS) model.recentPulls.shift();
 }

@@ -1,4 +1,5 @@
 import type { Model } from '../types.js';
+import { holdersOf } from './ref-index.js';
 import { refMatcher } from './refs.js';
 
 const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
@@ -14,8 +15,13 @@ export function resolveImage(model: Model, image: string): string | undefined {
   if (!image) return undefined;
   if (model.images.has(image)) return image;
   if (IMAGE_ID.test(image)) return undefined;
-  const matches = refMatcher(image);
-  for (const entry of model.images.values()) if (matches(entry)) return entry.id;
+  const holders = holdersOf(model, image);
+  if (typeof holders === 'string') return holders;
+  if (holders) {
+    // More than one image answers to it: the first of them in the model's order, as walking them gave.
+    const matches = refMatcher(image);
+    for (const entry of model.images.values()) if (matches(entry)) return entry.id;
+  }
   const prefix = image.replace(/^sha256:/, '');
   if (!HEX.test(prefix)) return undefined;
   let found: string | undefined;

@@ -1,5 +1,6 @@
 import type { EngineEvent, ServiceInfo, TaskInfo } from '../../docker/types.js';
 import { refsAgree } from '../images/refs.js';
+import { countServiceStack } from './stacks.js';
 import type { ConvergeWatch, Model, Note, ServiceEntry, ServiceState } from '../types.js';
 
 const UPDATING = new Set(['updating', 'rollback_started']);
@@ -66,6 +67,7 @@ export function putServices(
         entry.convergingSince = watch.since;
       }
     }
+    countServiceStack(model, prev, entry);
     model.services.set(info.id, entry);
     if (prev?.state === entry.state) continue;
     if (entry.state === 'converged') {
@@ -86,6 +88,7 @@ export function putServices(
   }
   for (const [id, entry] of model.services) {
     if (seen.has(id)) continue;
+    countServiceStack(model, entry, undefined);
     model.services.delete(id);
     notes.push({ event: 'service.removed', service: entry.name, stack: entry.stack });
   }
