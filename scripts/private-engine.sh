@@ -23,7 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/registry-config.sh"
 # shellcheck source=remove-dir.sh
 source "$(dirname "${BASH_SOURCE[0]}")/remove-dir.sh"
 
-readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2 prometheus openssl)
+readonly PACKAGES=(docker.io docker-registry busybox-static faketime curl iproute2 prometheus openssl tzdata)
 readonly REGISTRY_PORT=5000 # inside the engine's own network namespace, so always free
 readonly START_TIMEOUT_S=${LW_ENGINE_START_TIMEOUT:-60}
 readonly STOP_TIMEOUT_S=${LW_ENGINE_STOP_TIMEOUT:-30}

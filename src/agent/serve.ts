@@ -14,7 +14,7 @@ import { statusDocument } from '../model/status-doc.js';
 import { decidingReading } from '../prune/filesystems.js';
 import { CONTAINERD_STORE_OPT_IN, type DiskReading, storeGate } from '../prune/gates.js';
 import { followLastPrune } from '../records/last-prune.js';
-import { nextBoundary, parseSchedule } from '../prune/schedule.js';
+import { nextBoundary, type Schedule } from '../prune/schedule.js';
 import type { RunningAgent } from './agent.js';
 import { healthOf } from './health.js';
 
@@ -24,6 +24,8 @@ export interface ServeOptions {
   logger: Logger;
   policy: IdlePolicy;
   prune: 'on' | 'off' | 'dry-run';
+  /** The boundary runner's schedule, for the next boundary in the startup line and the metrics. */
+  schedule?: Schedule;
   /** The clock (default the agent's; tests may pin it). */
   now?: () => number;
   readDisk?: (path: string) => Promise<DiskReading>;
@@ -55,10 +57,7 @@ export async function serveAgent(opts: ServeOptions): Promise<Served> {
   const { agent, config, logger, policy } = opts;
   const now = opts.now ?? agent.now;
   const readDisk = opts.readDisk ?? statfsDisk;
-  const schedule =
-    opts.prune === 'off'
-      ? undefined
-      : parseSchedule({ cron: config.schedule, tz: config.tz, windowMs: config.windowMs });
+  const schedule = opts.prune === 'off' ? undefined : opts.schedule;
   const next = () => (schedule ? nextBoundary(schedule, now()) : undefined);
   const disks = () => readImageDisks(agent.model()?.engine, config, readDisk);
   const removal = () => storeGate(agent.model()?.engine?.imageStore, config.allowContainerdStoreRemoval);

@@ -106,6 +106,7 @@ export function watchCommand(program: Command): void {
         logger,
         policy,
         prune,
+        schedule,
         processMetrics: true,
         ...(engine && { engine }),
       }).catch(async (err: unknown) => {

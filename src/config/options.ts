@@ -16,6 +16,7 @@ import { DEFAULT_CONTAINERD_ROOT } from '../prune/filesystems.js';
 import { CONTAINERD_STORE_OPT_IN, DEFAULT_DISK_HIGH_PERCENT } from '../prune/gates.js';
 import { DEFAULT_MIN_AGE_MS } from '../prune/plan.js';
 import { DEFAULT_CRON, DEFAULT_WINDOW_MS, parseSchedule } from '../prune/schedule.js';
+import { resolveZone, systemZone } from '../prune/zone.js';
 import { DEFAULT_BACKOFF } from '../streams/backoff.js';
 import { DEFAULT_SILENCE_MS } from '../streams/engine-events.js';
 import { DEFAULT_RESYNC_MS } from '../streams/model-loop.js';
@@ -132,15 +133,7 @@ const bounded = (min: number, max: number) => ({
   },
   expects: `a duration from ${boundText(min)} to ${boundText(max)}`,
 });
-const timeZone = (t: string) => {
-  const tz = t.trim();
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return tz || undefined;
-  } catch {
-    return undefined;
-  }
-};
+const timeZone = (t: string) => resolveZone(t);
 /** Validated as the schedule will be (five or six fields, a pattern that fires); its zone is checked apart. */
 const cron = (t: string) => {
   try {
@@ -317,7 +310,7 @@ export const OPTION_SPECS = [
     parse: timeZone,
     expects: 'an IANA time zone (e.g. Europe/Berlin)',
     inherit: inheritTz,
-    fallback: () => Intl.DateTimeFormat().resolvedOptions().timeZone,
+    fallback: () => systemZone(),
   }),
   spec({
     key: 'windowMs',

@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { LayerwardenError } from '../errors.js';
+import { isUtcZone } from './zone.js';
 
 export const DEFAULT_CRON = '0 0 * * *';
 export const DEFAULT_WINDOW_MS = 6 * 3600_000;
@@ -18,7 +19,10 @@ export interface Schedule {
   tz: string;
   windowMs: number;
   readonly job: Cron;
-  readonly wallClock: Intl.DateTimeFormat;
+  /** Where it reads wall-clock time: as UTC, from the process clock, or from a date-time format (zone.ts). */
+  readonly clock: Clock['kind'];
+  /** Local wall-clock time of an instant, read as if it were UTC (ms), to whole seconds. */
+  readonly wallClock: (at: number) => number;
 }
 
 /** The window a boundary opens: [boundary, closesAt), ms since the epoch. */
@@ -45,31 +49,17 @@ export function parseSchedule(config: ScheduleConfig): Schedule {
   if (!Number.isFinite(windowMs) || windowMs <= 0) {
     throw new LayerwardenError('config', `prune window must be a positive duration, got ${windowMs} ms`);
   }
-  let wallClock: Intl.DateTimeFormat;
-  try {
-    wallClock = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-  } catch (cause) {
-    throw new LayerwardenError('config', `unknown time zone '${tz}'`, { cause });
-  }
+  const clock = clockOf(tz);
   let job: Cron;
   try {
     // "no-wildcard": a list or range of hours (`30 1,13 * * *`) is fixed-time too, so croner runs it
     // once on a fall-back day and at the jump on a spring-forward day, like a single time.
-    job = new Cron(cron, { timezone: tz, paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' });
+    job = new Cron(cron, { ...clock.cron, paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' });
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message.replace(/^CronPattern: /, '') : String(cause);
     throw new LayerwardenError('config', `bad prune schedule '${cron}': ${detail}`, { cause });
   }
-  const schedule: Schedule = { cron, tz, windowMs, job, wallClock };
+  const schedule: Schedule = { cron, tz, windowMs, job, clock: clock.kind, wallClock: clock.wallClock };
   if (job.nextRun(new Date(0)) === null) {
     throw new LayerwardenError('config', `prune schedule '${cron}' never fires`);
   }
@@ -150,16 +140,65 @@ export function missedWindows(
  */
 function isRepeatedWallClock(schedule: Schedule, at: number): boolean {
   const shift = offsetAt(schedule, at - 3 * 3600_000) - offsetAt(schedule, at);
-  return shift > 0 && wallClockAt(schedule, at - shift) === wallClockAt(schedule, at);
+  return shift > 0 && schedule.wallClock(at - shift) === schedule.wallClock(at);
 }
 
-/** Local wall-clock time of an instant, read as if it were UTC (ms), to whole seconds. */
-function wallClockAt(schedule: Schedule, at: number): number {
-  const f: Record<string, number> = {};
-  for (const p of schedule.wallClock.formatToParts(at)) if (p.type !== 'literal') f[p.type] = Number(p.value);
-  return Date.UTC(f.year ?? 0, (f.month ?? 1) - 1, f.day, f.hour, f.minute, f.second);
+const offsetAt = (schedule: Schedule, at: number) => schedule.wallClock(at) - wholeSeconds(at);
+
+interface Clock {
+  kind: 'utc' | 'process' | 'format';
+  cron: { utcOffset: 0 } | { timezone: string } | Record<string, never>;
+  wallClock: (at: number) => number;
 }
 
-function offsetAt(schedule: Schedule, at: number): number {
-  return wallClockAt(schedule, at) - Math.floor(at / 1000) * 1000;
+const wholeSeconds = (at: number) => Math.floor(at / 1000) * 1000;
+
+/**
+ * How the schedule reads wall-clock time in `tz`: as UTC for a zero-offset zone; from the process clock
+ * when `tz` is the process's own zone (`adoptZone`), which costs no memory; else from a date-time format,
+ * which costs ICU's locale data (zone.ts). All three read the same times (test/prune/schedule.test.ts).
+ */
+function clockOf(tz: string): Clock {
+  if (isUtcZone(tz)) return { kind: 'utc', cron: { utcOffset: 0 }, wallClock: wholeSeconds };
+  if (process.env.TZ === tz) {
+    return {
+      kind: 'process',
+      cron: {},
+      wallClock: (at) => {
+        const d = new Date(at);
+        return Date.UTC(
+          d.getFullYear(),
+          d.getMonth(),
+          d.getDate(),
+          d.getHours(),
+          d.getMinutes(),
+          d.getSeconds(),
+        );
+      },
+    };
+  }
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  } catch (cause) {
+    throw new LayerwardenError('config', `unknown time zone '${tz}'`, { cause });
+  }
+  return {
+    kind: 'format',
+    cron: { timezone: tz },
+    wallClock: (at) => {
+      const f: Record<string, number> = {};
+      for (const p of format.formatToParts(at)) if (p.type !== 'literal') f[p.type] = Number(p.value);
+      return Date.UTC(f.year ?? 0, (f.month ?? 1) - 1, f.day, f.hour, f.minute, f.second);
+    },
+  };
 }

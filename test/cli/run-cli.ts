@@ -5,7 +5,8 @@ export async function cli(args: string[], env: Record<string, string | undefined
   const out: string[] = [];
   const err: string[] = [];
   const saved = { out: process.stdout.write, err: process.stderr.write, code: process.exitCode };
-  const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  // TZ too: a command adopts its schedule's zone as the process's own (src/prune/zone.ts).
+  const savedEnv = Object.fromEntries([...Object.keys(env), 'TZ'].map((k) => [k, process.env[k]]));
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;

@@ -16,6 +16,7 @@ import pino from 'pino';
 import { type RunningAgent, startAgent } from '../../src/agent/agent.js';
 import { type Served, serveAgent } from '../../src/agent/serve.js';
 import { idlePolicy } from '../../src/cli/shared.js';
+import { scheduleOf } from '../../src/cli/prune-config.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { createEnginePort } from '../../src/docker/engine-port.js';
 import { emptyState } from '../../src/state/state-file.js';
@@ -89,7 +90,7 @@ describe('agent in production: health, metrics, lifecycle', { timeout: 600_000 }
       state: emptyState(),
       policy,
     });
-    served = await serveAgent({ agent, config, logger, policy, prune: 'on' });
+    served = await serveAgent({ agent, config, logger, policy, prune: 'on', schedule: scheduleOf(config) });
     base = `http://127.0.0.1:${served.http?.address.port}`;
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { LayerwardenError } from '../../src/errors.js';
 import {
   DEFAULT_WINDOW_MS,
@@ -24,6 +25,31 @@ function boundaries(schedule: Schedule, from: string, to: string): string[] {
     out.push(isoOf(b));
   return out;
 }
+
+type ClockKind = 'process' | 'format';
+
+/**
+ * Runs `read` on a schedule that reads wall-clock time from the process clock (the process has adopted the
+ * zone, as every command does) or from a date-time format (it has not), then puts the process zone back.
+ */
+function inClock<T>(
+  clock: ClockKind,
+  config: Parameters<typeof parseSchedule>[0],
+  read: (s: Schedule) => T,
+): T {
+  const saved = process.env.TZ;
+  if (clock === 'process') process.env.TZ = config.tz;
+  else Reflect.deleteProperty(process.env, 'TZ');
+  try {
+    const schedule = parseSchedule(config);
+    assert.equal(schedule.clock, clock);
+    return read(schedule);
+  } finally {
+    if (saved === undefined) Reflect.deleteProperty(process.env, 'TZ');
+    else process.env.TZ = saved;
+  }
+}
+const CLOCKS: ClockKind[] = ['process', 'format'];
 
 describe('schedule: DST days', () => {
   const cases: Array<[string, string, string, string, string[]]> = [
@@ -98,11 +124,15 @@ describe('schedule: DST days', () => {
       ['2025-11-02T05:00:00.000Z', '2025-11-02T05:30:00.000Z'],
     ],
   ];
-  for (const [tz, cron, from, to, expected] of cases) {
-    it(`${tz} '${cron}' ${from.slice(0, 10)}`, () => {
-      const schedule = parseSchedule({ cron, tz });
-      assert.deepEqual(boundaries(schedule, from, to), expected);
-    });
+  for (const clock of CLOCKS) {
+    for (const [tz, cron, from, to, expected] of cases) {
+      it(`${tz} '${cron}' ${from.slice(0, 10)}, ${clock} clock`, () => {
+        assert.deepEqual(
+          inClock(clock, { cron, tz }, (s) => boundaries(s, from, to)),
+          expected,
+        );
+      });
+    }
   }
 
   it('looks back past the repeated hour to the first 01:30 (New York fall-back)', () => {
@@ -124,6 +154,54 @@ describe('schedule: DST days', () => {
     });
     const second = dueEvaluation(schedule, at('2025-11-02T06:31Z'), at('2025-11-02T05:30Z'));
     assert.deepEqual(second, { due: false, reason: 'evaluated', nextCheckAt: at('2025-11-03T06:30Z') });
+  });
+});
+
+describe('schedule: the process clock reads what a date-time format reads', () => {
+  // Half-hour DST (Lord Howe), a DST change at midnight (São Paulo, 2018), no DST (Kolkata), 45-minute
+  // offsets with DST (Chatham), and the two everyday ones.
+  const zones = [
+    'Europe/Berlin',
+    'America/New_York',
+    'Australia/Lord_Howe',
+    'America/Sao_Paulo',
+    'Asia/Kolkata',
+    'Pacific/Chatham',
+  ];
+  const crons = ['0 0 * * *', '30 2 * * *', '*/30 1 * * *', '0 2,14 * * *', '15 1 * * 0', '0 0 1 * *'];
+  for (const tz of zones) {
+    it(`${tz}: every boundary of 2018 and 2025, each pattern`, () => {
+      for (const cron of crons) {
+        for (const [from, to] of [
+          ['2018-01-01T00:00Z', '2019-01-01T00:00Z'],
+          ['2025-01-01T00:00Z', '2026-01-01T00:00Z'],
+        ] as const) {
+          const [viaProcess, viaFormat] = CLOCKS.map((clock) =>
+            inClock(clock, { cron, tz }, (s) => boundaries(s, from, to)),
+          );
+          assert.ok((viaFormat?.length ?? 0) >= 12, `${tz} '${cron}' fires in ${from.slice(0, 4)}`);
+          assert.deepEqual(viaProcess, viaFormat, `${tz} '${cron}' ${from.slice(0, 4)}`);
+        }
+      }
+    });
+  }
+
+  it('the previous boundary and the due evaluation at any instant', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.constantFrom(...crons),
+        fc.integer({ min: at('2018-01-01T00:00Z'), max: at('2027-01-01T00:00Z') }),
+        (tz, cron, now) => {
+          const read = (s: Schedule) => ({
+            previous: previousBoundary(s, now),
+            due: dueEvaluation(s, now, now - 2 * D),
+          });
+          assert.deepEqual(inClock('process', { cron, tz }, read), inClock('format', { cron, tz }, read));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
