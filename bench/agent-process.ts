@@ -22,6 +22,8 @@ export interface AgentProcess {
 export interface AgentProcessOptions {
   /** As deploy/layerwarden.service runs it: the shipped Node settings, prune on, `--listen` on a free port. */
   asShipped?: boolean;
+  /** More `watch` flags. */
+  args?: string[];
 }
 
 /** Starts the agent and resolves once its model is in sync (its first `model.resync` record). */
@@ -44,6 +46,7 @@ export async function startAgentProcess(
       path.join(dir, 'state.json'),
       '--log-file',
       log,
+      ...(opts.args ?? []),
     ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
