@@ -1,13 +1,15 @@
 /**
- * HTTP to the engine over `node:http` and `node:https`: the port's only transport. The port asks for
- * paths it names itself, so what a client library would add — option merging, its own reading of the
- * process's DOCKER_* variables, ssh and BuildKit session support the agent refuses — is left out, and
- * with it ~12 MB of resident memory at rest and about half the agent's CPU per request
- * (docs/benchmarks.md, issue 15).
+ * HTTP to the engine: the port's only transport. The port asks for paths it names itself, so what a
+ * client library would add — option merging, its own reading of the process's DOCKER_* variables, ssh
+ * and BuildKit session support the agent refuses — is left out, and with it ~12 MB of resident memory at
+ * rest and about half the agent's CPU per request (docs/benchmarks.md, issue 15). Whole answers go over
+ * kept connections of our own (http1.ts); the events stream, one long answer, over `node:http(s)`.
  */
+import type { Socket } from 'node:net';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { EngineAddress, TlsFiles } from './docker-host.js';
+import { type Answer, answerReader, connector } from './http1.js';
 
 export type EngineMethod = 'GET' | 'POST' | 'DELETE';
 
@@ -96,21 +98,29 @@ const parsed = (text: string): unknown => {
 };
 
 /** The engine's refusal: its JSON `message`, else the text of the answer, else the status line. */
-const refusal = (res: IncomingMessage, text: string): EngineHttpError => {
+const refusal = (status: number, reason: string | undefined, text: string): EngineHttpError => {
   const body = parsed(text) as { message?: unknown } | string | undefined;
   const message =
     typeof body === 'object' && body && typeof body.message === 'string'
       ? body.message
       : typeof body === 'string' && body.trim() !== ''
         ? body.trim().slice(0, 512)
-        : (res.statusMessage ?? 'no message');
-  return new EngineHttpError(res.statusCode ?? 0, { message });
+        : reason || 'no message';
+  return new EngineHttpError(status, { message });
 };
 
+const abortError = () =>
+  Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
+const cutShort = () =>
+  Object.assign(new Error('the engine closed the connection mid-answer'), { code: 'ECONNRESET' });
+
+/** Connections kept between requests; more idle at once than this are closed. */
+const MAX_IDLE = 4;
+
 /**
- * One client per engine address. Connections are kept alive and reused (as Node's own default agent
- * does), so a prune's removals one after another cost no new connection each; an idle kept connection
- * does not hold the process open.
+ * One client per engine address. Connections are kept alive and reused, so a prune's removals one after
+ * another cost no new connection each; an idle kept connection does not hold the process open, and one
+ * the engine closes while idle is dropped.
  */
 export function engineHttp(
   address: EngineAddress,
@@ -118,23 +128,99 @@ export function engineHttp(
   { maxAnswerBytes = MAX_ANSWER_BYTES }: { maxAnswerBytes?: number } = {},
 ): EngineHttp {
   const secure = address.kind === 'tcp' && (address.https || tls !== undefined);
+  const connect = connector(address, secure, tls);
+  const hostHeader =
+    address.kind === 'unix'
+      ? 'localhost'
+      : `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+  const idle: Socket[] = [];
+
+  /** An idle connection waits for the next request; anything it hears meanwhile ends it. */
+  const park = (socket: Socket) => {
+    if (idle.length >= MAX_IDLE) return void socket.destroy();
+    const drop = () => {
+      const i = idle.indexOf(socket);
+      if (i >= 0) idle.splice(i, 1);
+      socket.destroy();
+    };
+    socket.once('data', drop).once('end', drop).once('close', drop).once('error', drop);
+    socket.unref();
+    idle.push(socket);
+  };
+  const unpark = (): Socket | undefined => {
+    const socket = idle.pop();
+    if (!socket) return undefined;
+    socket
+      .removeAllListeners('data')
+      .removeAllListeners('end')
+      .removeAllListeners('close')
+      .removeAllListeners('error');
+    socket.ref();
+    return socket;
+  };
+
+  /** One request, its whole answer read; status unchecked. */
+  const exchange = (req: EngineRequest): Promise<Answer> =>
+    new Promise<Answer>((resolve, reject) => {
+      if (req.signal?.aborted) return reject(abortError());
+      const socket = unpark() ?? connect();
+      const reader = answerReader(maxAnswerBytes);
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const finish = (err: unknown, answer?: Answer) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        req.signal?.removeEventListener('abort', onAbort);
+        socket.off('data', onData).off('end', onEnd).off('close', onClose).off('error', onError);
+        if (answer?.reusable) park(socket);
+        else socket.destroy();
+        if (answer) resolve(answer);
+        else reject(err);
+      };
+      const onData = (chunk: Buffer) => {
+        try {
+          const answer = reader.feed(chunk);
+          if (answer) finish(undefined, answer);
+        } catch (err) {
+          finish(err);
+        }
+      };
+      const onEnd = () => {
+        const answer = reader.end();
+        if (answer) finish(undefined, answer);
+        else finish(cutShort());
+      };
+      const onClose = () => finish(cutShort());
+      const onError = (err: Error) => finish(err);
+      const onAbort = () => finish(abortError());
+      socket.on('data', onData).on('end', onEnd).on('close', onClose).on('error', onError);
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      if (req.timeoutMs !== undefined) {
+        const ms = req.timeoutMs;
+        timer = setTimeout(() => finish(timeoutError(ms)), ms);
+      }
+      const method = req.method ?? 'GET';
+      socket.write(
+        `${method} ${req.path}${queryText(req.query)} HTTP/1.1\r\nHost: ${hostHeader}\r\n` +
+          `${method === 'POST' ? 'Content-Length: 0\r\n' : ''}\r\n`,
+      );
+    });
+
+  // The events stream: one answer that lasts, over node:http(s).
   const agent = secure
     ? new https.Agent({
-        keepAlive: true,
         ...(tls?.ca && { ca: tls.ca }),
         ...(tls?.cert && { cert: tls.cert }),
         ...(tls?.key && { key: tls.key }),
         rejectUnauthorized: tls?.verify ?? true,
       })
-    : new http.Agent({ keepAlive: true });
+    : new http.Agent();
   const request = secure ? https.request : http.request;
   const where =
     address.kind === 'unix' ? { socketPath: address.socketPath } : { host: address.host, port: address.port };
-
-  /** Sends the request; resolves with the response once its head arrives, status unchecked. */
-  const send = (req: EngineRequest, onAnswer: (res: IncomingMessage) => Promise<unknown>) =>
-    new Promise<unknown>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+  const stream = (req: EngineRequest) =>
+    new Promise<IncomingMessage>((resolve, reject) => {
       const out = request(
         {
           ...where,
@@ -144,40 +230,25 @@ export function engineHttp(
           ...(req.signal && { signal: req.signal }),
         },
         (res) => {
-          onAnswer(res).then(
-            (v) => {
-              if (timer) clearTimeout(timer);
-              resolve(v);
-            },
-            (err: unknown) => {
-              if (timer) clearTimeout(timer);
-              reject(err);
-            },
+          const status = res.statusCode ?? 0;
+          if (status < 300) return resolve(res);
+          readAll(res, maxAnswerBytes).then(
+            (text) => reject(refusal(status, res.statusMessage, text)),
+            reject,
           );
         },
       );
-      if (req.timeoutMs !== undefined) {
-        const ms = req.timeoutMs;
-        timer = setTimeout(() => out.destroy(timeoutError(ms)), ms);
-      }
-      out.on('error', (err) => {
-        if (timer) clearTimeout(timer);
-        reject(err);
-      });
+      out.on('error', reject);
       out.end();
     });
 
   return {
-    json: (req) =>
-      send(req, async (res) => {
-        const text = await readAll(res, maxAnswerBytes);
-        if ((res.statusCode ?? 0) >= 300) throw refusal(res, text);
-        return parsed(text);
-      }),
-    stream: (req) =>
-      send(req, async (res) => {
-        if ((res.statusCode ?? 0) >= 300) throw refusal(res, await readAll(res, maxAnswerBytes));
-        return res;
-      }) as Promise<IncomingMessage>,
+    json: async (req) => {
+      const answer = await exchange(req);
+      const text = answer.body.toString();
+      if (answer.status >= 300) throw refusal(answer.status, answer.reason, text);
+      return parsed(text);
+    },
+    stream,
   };
 }

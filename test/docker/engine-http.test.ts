@@ -90,6 +90,37 @@ describe('engine HTTP: requests as the port makes them', () => {
     assert.equal(connections - before, 1);
   });
 
+  it('reads an answer sent in chunks, and one sent until the close', async () => {
+    const items = Array.from({ length: 3000 }, (_, i) => ({ Id: `sha256:${i}`, RepoTags: ['ünïcode:1'] }));
+    handle = (req, res) => {
+      if (req.url === '/close') {
+        res.writeHead(200, { connection: 'close' });
+        res.write('[1,');
+        return setTimeout(() => res.end('2]'), 10);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }); // no length: chunked
+      const text = JSON.stringify(items);
+      for (let at = 0; at < text.length; at += 7000) res.write(text.slice(at, at + 7000));
+      res.end();
+    };
+    const c = client();
+    assert.deepEqual(await c.json({ path: '/images/json' }), items);
+    assert.deepEqual(await c.json({ path: '/close' }), [1, 2]);
+    assert.deepEqual(await c.json({ path: '/images/json' }), items);
+  });
+
+  it('a kept connection the engine closes while idle is not used again', async () => {
+    handle = (_req, res) => json(res, 200, { ok: true });
+    const c = client();
+    const before = connections;
+    await c.json({ path: '/info' });
+    // As a restarted engine does: every connection it had is gone.
+    server.closeAllConnections();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(await c.json({ path: '/info' }), { ok: true });
+    assert.equal(connections - before, 2);
+  });
+
   it('an answer that does not come within the ceiling is a TimeoutError, unreachable; so is one that stalls', async () => {
     handle = (req, res) => {
       if (req.url === '/stall') {
