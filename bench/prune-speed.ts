@@ -19,6 +19,7 @@ import { fmt, median, pool, timeMs } from './stats.js';
 import type { BenchResult, Benchmark } from './types.js';
 import { runChild } from './child.js';
 import { compiled } from './compiled.js';
+import { bareDeletes } from './prune-floor.js';
 
 export const TARGET_PRUNE_RATIO = 1.2;
 /** The images were made a moment ago: the agent's clock is set a day on, as if they had sat unused. */
@@ -121,8 +122,14 @@ export async function measurePrune(be: BenchEngine, quick: boolean): Promise<Ben
   const n = quick ? 20 : 200;
   const abba: Array<'executor' | 'engine'> = ['executor', 'engine', 'engine', 'executor'];
   const order = quick ? abba.slice(0, 2) : [...abba, ...abba];
+  // Then the floor, in its own ABBA with the engine's prune (its baseline is those engine runs only).
+  const floorOrder: Array<'floor' | 'engine'> = quick
+    ? ['floor', 'engine']
+    : ['floor', 'engine', 'engine', 'floor'];
   const exec: number[] = [];
   const engine: number[] = [];
+  const floor: number[] = [];
+  const floorEngine: number[] = [];
   const facts = new Set<string>();
   const cpu = {
     executor: [] as number[],
@@ -162,6 +169,15 @@ export async function measurePrune(be: BenchEngine, quick: boolean): Promise<Ben
       facts.add(`docker image prune -f: deleted ${r.deleted} image records (image and layer lines)`);
     }
   }
+  for (const who of floorOrder) {
+    const made = await makeUntagged(be, n);
+    if (who === 'engine') floorEngine.push((await byEngine(be)).ms);
+    else {
+      const r = await byExecutor(be, made, bareDeletes(be.engine.socketPath));
+      if (r.outcome.removed < n) throw new Error(`the floor's loop removed ${r.outcome.removed} of ${n}`);
+      floor.push(r.ms);
+    }
+  }
   // The CLI's fixed cost, for the reader: the same command with nothing to prune.
   const empty = await byEngine(be);
   // What two removals in flight would give (each still re-checked just before it is issued).
@@ -171,6 +187,7 @@ export async function measurePrune(be: BenchEngine, quick: boolean): Promise<Ben
   const ratio = figure / baseline;
   // Each A and the B beside it (EG GE EG GE) ran under the same load: the median of those ratios.
   const pairs = exec.map((e, i) => e / (engine[i] as number));
+  const floorRatio = median(floor) / median(floorEngine);
   return [
     {
       name: `prune speed (${n} untagged images)`,
@@ -189,6 +206,11 @@ export async function measurePrune(be: BenchEngine, quick: boolean): Promise<Ben
         `${fmt(median(cpu.timedExecutor))} ms (the executor and the model loop; ${fmt(median(cpu.timedEngine))} ms ` +
         `in the engine's arm, the model loop alone). The executor is the agent's own ` +
         '(src/prune/executor.ts, with its settle barrier before every removal). ' +
+        'The floor, a bare DELETE loop over one socket with no agent code (bench/prune-floor.ts), in its own ' +
+        `order ${floorOrder.join(', ')}: ${fmt(median(floor) / 1000)} s against ${fmt(median(floorEngine) / 1000)} s, ` +
+        `${floorRatio.toFixed(2)}x the engine's prune (floor ${floor.map((x) => fmt(x / 1000)).join(', ')} s; ` +
+        `engine ${floorEngine.map((x) => fmt(x / 1000)).join(', ')} s); the executor is ` +
+        `${(figure / (median(floor) / 1000)).toFixed(2)}x the floor. ` +
         `A stand-in with the same re-checks and two removals in flight: ${fmt(two.ms / 1000)} s (${two.outcome.removed} removed). ` +
         `docker image prune -f with nothing to prune: ${fmt(empty.ms)} ms. Making ${n} images: ` +
         `${fmt(setup / order.length / 1000)} s per round. Both arms in a child process on the compiled code.`,
