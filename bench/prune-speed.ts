@@ -1,10 +1,11 @@
 /**
  * Benchmark 6, prune speed: the same number of untagged old images removed by the agent's executor (one
  * at a time, re-checking each on the live model) and by `docker image prune -f`, each on a freshly made
- * identical engine state, in ABBA order, the agent's model loop attached in both (it is resident on the
- * host). Both arms run in a child process on the compiled code (bench/prune-child.ts), as a host runs the
- * agent: through tsx, every closure the executor and the engine client make per request is wrapped to
- * keep its name, which cost the executor's arm alone ~15% in this benchmark.
+ * identical engine state, the agent's model loop attached in each (it is resident on the host). The
+ * executor, the engine's prune and the floor (bench/prune-floor.ts) take turns in one rotation. All run in
+ * a child process on the compiled code with the Node settings the product ships (bench/prune-child.ts), as
+ * a host runs the agent: through tsx, every closure the executor and the engine client make per request
+ * is wrapped to keep its name, which cost the executor's arm alone ~15% in this benchmark.
  */
 import { randomBytes } from 'node:crypto';
 import { ALL_STACKS_ARE_RUNS } from '../src/model/services/stacks.js';
@@ -20,6 +21,7 @@ import type { BenchResult, Benchmark } from './types.js';
 import { runChild } from './child.js';
 import { compiled } from './compiled.js';
 import { bareDeletes } from './prune-floor.js';
+import { SHIPPED_ENV, SHIPPED_NODE_OPTIONS } from './node-options.js';
 
 export const TARGET_PRUNE_RATIO = 1.2;
 /** The images were made a moment ago: the agent's clock is set a day on, as if they had sat unused. */
@@ -110,26 +112,37 @@ export const pruneSpeed: Benchmark = {
   async run(ctx) {
     const { engine } = await benchEngine();
     const script = await compiled('bench/prune-child.ts');
-    return runChild<BenchResult[]>('prune-speed', [
-      script,
-      JSON.stringify({ dir: engine.dir, env: engine.env, quick: ctx.quick }),
-    ]);
+    // As a host runs the agent: the compiled code, with the Node settings the product ships.
+    return runChild<BenchResult[]>(
+      'prune-speed',
+      [
+        ...SHIPPED_NODE_OPTIONS,
+        script,
+        JSON.stringify({ dir: engine.dir, env: engine.env, quick: ctx.quick }),
+      ],
+      { ...SHIPPED_ENV },
+    );
   },
 };
+
+type Remover = 'executor' | 'engine' | 'floor';
+
+/**
+ * The order of the rounds: the executor, the engine's prune and the floor in one rotation, each pair of
+ * neighbours run under the same load. ABCCBA twice; quick: one of each.
+ */
+export function pruneRounds(quick: boolean): Remover[] {
+  const abccba: Remover[] = ['executor', 'engine', 'floor', 'floor', 'engine', 'executor'];
+  return quick ? abccba.slice(0, 3) : [...abccba, ...abccba];
+}
 
 /** The benchmark's rounds on `be`, in this process (bench/prune-child.ts, compiled). */
 export async function measurePrune(be: BenchEngine, quick: boolean): Promise<BenchResult[]> {
   const n = quick ? 20 : 200;
-  const abba: Array<'executor' | 'engine'> = ['executor', 'engine', 'engine', 'executor'];
-  const order = quick ? abba.slice(0, 2) : [...abba, ...abba];
-  // Then the floor, in its own ABBA with the engine's prune (its baseline is those engine runs only).
-  const floorOrder: Array<'floor' | 'engine'> = quick
-    ? ['floor', 'engine']
-    : ['floor', 'engine', 'engine', 'floor'];
+  const order = pruneRounds(quick);
   const exec: number[] = [];
   const engine: number[] = [];
   const floor: number[] = [];
-  const floorEngine: number[] = [];
   const facts = new Set<string>();
   const cpu = {
     executor: [] as number[],
@@ -161,21 +174,16 @@ export async function measurePrune(be: BenchEngine, quick: boolean): Promise<Ben
       );
       if (o.removed < n)
         throw new Error(`executor removed ${o.removed} of ${n} (${o.aborted ?? 'see skipped'})`);
+    } else if (who === 'floor') {
+      const r = await byExecutor(be, made, bareDeletes(be.engine.socketPath));
+      if (r.outcome.removed < n) throw new Error(`the floor's loop removed ${r.outcome.removed} of ${n}`);
+      floor.push(r.ms);
     } else {
       const r = await byEngine(be);
       cpu.engine.push(((await cpuSecondsOf(dockerd)) - d0) * 1000);
       cpu.timedEngine.push(r.cpuMs);
       engine.push(r.ms);
       facts.add(`docker image prune -f: deleted ${r.deleted} image records (image and layer lines)`);
-    }
-  }
-  for (const who of floorOrder) {
-    const made = await makeUntagged(be, n);
-    if (who === 'engine') floorEngine.push((await byEngine(be)).ms);
-    else {
-      const r = await byExecutor(be, made, bareDeletes(be.engine.socketPath));
-      if (r.outcome.removed < n) throw new Error(`the floor's loop removed ${r.outcome.removed} of ${n}`);
-      floor.push(r.ms);
     }
   }
   // The CLI's fixed cost, for the reader: the same command with nothing to prune.
@@ -185,9 +193,11 @@ export async function measurePrune(be: BenchEngine, quick: boolean): Promise<Ben
   const figure = median(exec) / 1000;
   const baseline = median(engine) / 1000;
   const ratio = figure / baseline;
-  // Each A and the B beside it (EG GE EG GE) ran under the same load: the median of those ratios.
+  // Each executor round and the engine's beside it (ABCCBA: the first and last pairs) ran under the
+  // same load: the median of those ratios, and likewise the executor's over the floor's.
   const pairs = exec.map((e, i) => e / (engine[i] as number));
-  const floorRatio = median(floor) / median(floorEngine);
+  const overFloor = exec.map((e, i) => e / (floor[i] as number));
+  const floorRatio = median(floor) / 1000 / baseline;
   return [
     {
       name: `prune speed (${n} untagged images)`,
@@ -206,14 +216,14 @@ export async function measurePrune(be: BenchEngine, quick: boolean): Promise<Ben
         `${fmt(median(cpu.timedExecutor))} ms (the executor and the model loop; ${fmt(median(cpu.timedEngine))} ms ` +
         `in the engine's arm, the model loop alone). The executor is the agent's own ` +
         '(src/prune/executor.ts, with its settle barrier before every removal). ' +
-        'The floor, a bare DELETE loop over one socket with no agent code (bench/prune-floor.ts), in its own ' +
-        `order ${floorOrder.join(', ')}: ${fmt(median(floor) / 1000)} s against ${fmt(median(floorEngine) / 1000)} s, ` +
-        `${floorRatio.toFixed(2)}x the engine's prune (floor ${floor.map((x) => fmt(x / 1000)).join(', ')} s; ` +
-        `engine ${floorEngine.map((x) => fmt(x / 1000)).join(', ')} s); the executor is ` +
-        `${(figure / (median(floor) / 1000)).toFixed(2)}x the floor. ` +
+        'The floor, a bare DELETE loop over one socket with no agent code (bench/prune-floor.ts), in the same ' +
+        `rotation: ${fmt(median(floor) / 1000)} s, ${floorRatio.toFixed(2)}x the engine's prune (floor ` +
+        `${floor.map((x) => fmt(x / 1000)).join(', ')} s); the executor is ` +
+        `${(figure / (median(floor) / 1000)).toFixed(2)}x the floor (per round, its nearest floor round: ` +
+        `${overFloor.map((x) => x.toFixed(2)).join(', ')}). ` +
         `A stand-in with the same re-checks and two removals in flight: ${fmt(two.ms / 1000)} s (${two.outcome.removed} removed). ` +
         `docker image prune -f with nothing to prune: ${fmt(empty.ms)} ms. Making ${n} images: ` +
-        `${fmt(setup / order.length / 1000)} s per round. Both arms in a child process on the compiled code.`,
+        `${fmt(setup / order.length / 1000)} s per round. All in a child process on the compiled code, with the Node settings the product ships.`,
     },
   ];
 }
